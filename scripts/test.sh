@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: set-up (as scripts/setup.sh, plus the reference Python packages in
+# .venv and a headless browser), the build with tests, then ctest (GoogleTest units, end-to-end
+# runs on the default model, Python cross-checks against gguf / tokenizers / jinja2 / llama.cpp
+# golden files, browser tests of the report).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export ISC_APT_EXTRA="${ISC_APT_EXTRA:-} chromium chromium-driver"
+bash scripts/setup.sh
+
+# Reference packages for cross-checks, in a venv of the project's own (idempotent).
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import gguf, tokenizers, jinja2, numpy, pytest" 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check -r tests/py/requirements.txt
+fi
+
+cd "${ISC_BUILD_DIR:-$ROOT/build}"
+ctest --output-on-failure -j "${ISC_TEST_JOBS:-2}" ${ISC_CTEST_ARGS:-}

@@ -1,0 +1,12 @@
+// The `isc` subcommands: each cmd_NAME.cpp defines register_NAME, which adds its subcommand and
+// callback to the app. Callbacks throw isc::Error on bad input; main() turns that into one line.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace isc::cli {
+
+void register_info(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_generate(CLI::App& app);
+
+}  // namespace isc::cli

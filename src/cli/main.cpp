@@ -1,0 +1,30 @@
+// Entry point of the `isc` command line: parses the subcommand and turns every error into a
+// single "isc: error: ..." line on stderr with a non-zero exit status.
+#include <cstdio>
+#include <exception>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"isc: multi-round intrinsic self-correction experiments on language models"};
+  app.set_version_flag("--version", std::string("isc ") + ISC_VERSION);
+  app.require_subcommand(1);
+  isc::cli::register_info(app);
+  isc::cli::register_tokenize(app);
+  isc::cli::register_generate(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const isc::Error& e) {
+    fmt::print(stderr, "isc: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "isc: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

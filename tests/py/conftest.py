@@ -1,0 +1,54 @@
+# Shared fixtures for the Python cross-checks: where the built binaries, the default model and the
+# offline data are. Run through ctest (which sets ISC_BIN / ISC_BUILD_DIR) or by hand with pytest.
+import os
+import pathlib
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def root():
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def build_dir():
+    return pathlib.Path(os.environ.get("ISC_BUILD_DIR", ROOT / "build"))
+
+
+@pytest.fixture(scope="session")
+def isc_bin(build_dir):
+    p = pathlib.Path(os.environ.get("ISC_BIN", build_dir / "isc"))
+    if not p.exists():
+        pytest.fail(f"isc binary not found at {p}; build first")
+    return p
+
+
+@pytest.fixture(scope="session")
+def tool(build_dir):
+    """Path of a test tool built from tests/tools/NAME.cpp."""
+    def get(name):
+        p = build_dir / "tests" / "tools" / name
+        if not p.exists():
+            pytest.fail(f"test tool {p} not built")
+        return p
+    return get
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    p = pathlib.Path(os.environ.get("ISC_MODEL", ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    if not p.exists():
+        pytest.fail(f"default model not found at {p}; run scripts/setup.sh")
+    return p
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    return ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_models():
+    return ROOT.parent / "shared" / "models"
