@@ -1,0 +1,75 @@
+// The per-round summary of one experimental condition: accuracy, parse rate, BBQ bias, answer flips
+// vs the previous round, entropy, calibration and mean score, each headline number with a bootstrap CI.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "metrics/accuracy.h"
+#include "metrics/bbq_bias.h"
+#include "metrics/bootstrap.h"
+#include "metrics/calibration.h"
+#include "metrics/item_round.h"
+#include "metrics/transitions.h"
+
+namespace isc::metrics {
+
+struct BiasMetrics {
+  BbqBiasScores scores;
+  // Bootstrap over the items of that context condition; nullopt when the score is undefined or
+  // intervals are off.
+  std::optional<Interval> ambiguous_ci;
+  std::optional<Interval> disambiguated_ci;
+};
+
+struct EntropyMetrics {
+  double mean = 0.0;             // nats
+  double mean_normalized = 0.0;  // divided by ln K
+  std::optional<Interval> mean_ci;
+};
+
+struct CalibrationMetrics {
+  ConfidenceSource source = ConfidenceSource::Argmax;
+  std::size_t n = 0;                        // rows with a confidence: all rows, or under ParsedAnswer the parsed ones
+  double ece = 0.0;                         // equal-width bins on [0, 1]
+  double ece_adaptive = 0.0;                // equal-mass bins
+  double ece_observed_range = 0.0;          // the reference code's bins over [min, max] confidence
+  double brier_binary = 0.0;                // over the n confidences
+  double brier_multiclass = 0.0;            // over every row's full option vector and gold
+  std::vector<ReliabilityBin> reliability;  // the equal-width bins behind `ece`
+  std::optional<Interval> ece_ci;
+};
+
+struct ScoreMetrics {
+  double mean = 0.0;
+  std::optional<Interval> mean_ci;
+};
+
+struct RoundMetrics {
+  int round = 0;
+  std::size_t n_items = 0;
+  int n_options = 0;
+  AccuracyResult accuracy;  // includes the parse rate
+  std::optional<Interval> accuracy_ci;
+  std::optional<BiasMetrics> bias;                // when the rows carry BBQ info
+  std::optional<int> previous_round;              // the round transitions are counted from
+  std::optional<TransitionCounts> transitions;    // nullopt for the first round
+  std::optional<EntropyMetrics> entropy;          // when the rows carry option probabilities
+  std::optional<CalibrationMetrics> calibration;  // when they do and at least one row has a confidence
+  std::optional<ScoreMetrics> score;              // when the rows carry a score
+};
+
+// Metrics of every round present in `rows` (one condition), in ascending round order.
+// Correctness of a row: correct_override if set, else answer >= 0 && answer == gold.
+// n_options: the length of the option vectors when present (all rows must agree), else
+// 1 + the largest answer/gold/BBQ option index seen.
+// Intervals use the percentile bootstrap over the round's items (sorted by item id, so the result
+// does not depend on row order) with seed derive_seed(options.seed, round, metric tag).
+// Throws isc::Error naming the item and round on: no rows, a duplicate (item, round), a malformed
+// probability vector, an index outside [-1, K), a row with neither gold nor correct_override,
+// option probabilities / score / BBQ info present on some rows but not others, a gold of -1 where
+// probabilities need one (Argmax confidence, multi-class Brier), rounds holding different items
+// (unless allowed), or invalid options.
+std::vector<RoundMetrics> compute_round_metrics(const std::vector<ItemRound>& rows, const MetricsOptions& options);
+
+}  // namespace isc::metrics

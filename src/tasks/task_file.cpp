@@ -1,0 +1,157 @@
+// Task-file reader: YAML/JSON -> TaskSpec with strict keys and "file:line:col" errors.
+// Conditions inherit every prompt field from `defaults` and override what they name.
+#include "tasks/task_file.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "tasks/prompt_render.h"
+#include "tasks/yaml_fields.h"
+
+namespace isc::tasks {
+
+namespace {
+
+const std::vector<std::string> kFormats = {"bbq_jsonl",      "mc_jsonl",          "open_jsonl",
+                                           "wikibio_json",   "realtoxicity_jsonl", "jailbreak_csv",
+                                           "winogender_blanks", "winogender_tsv"};
+
+TaskKind parse_kind(const YamlMap& m) {
+  const std::string k = m.required_string("kind");
+  if (k == "multiple_choice") return TaskKind::multiple_choice;
+  if (k == "open_generation") return TaskKind::open_generation;
+  if (k == "classification") return TaskKind::classification;
+  throw Error(m.position_of("kind") + ": unknown kind '" + k +
+              "' (expected multiple_choice, open_generation or classification)");
+}
+
+DatasetSpec parse_dataset(const YamlMap& d) {
+  d.allow_only({"format", "path", "sentences", "occupations", "filters", "id_field", "question_field",
+                "options_field", "answer_field", "category_field", "prompt_field"});
+  DatasetSpec ds;
+  ds.base_file = d.file();
+  ds.position = d.position();
+  ds.format = d.required_string("format");
+  bool known = false;
+  for (const auto& f : kFormats) known = known || f == ds.format;
+  if (!known) {
+    std::string list;
+    for (const auto& f : kFormats) list += (list.empty() ? "" : ", ") + f;
+    throw Error(d.position_of("format") + ": unknown dataset format '" + ds.format + "' (expected one of: " + list + ")");
+  }
+  ds.path = d.required_string("path");
+  ds.sentences_path = d.string("sentences").value_or("");
+  ds.occupations_path = d.string("occupations").value_or("");
+  if (auto f = d.map("filters")) {
+    f->allow_any_scalar_keys();
+    for (const auto& kv : f->node()) {
+      const std::string key = kv.first.Scalar();
+      ds.filters[key] = *f->string_list(key);
+    }
+  }
+  if (auto v = d.string("id_field")) ds.id_field = *v;
+  if (auto v = d.string("question_field")) ds.question_field = *v;
+  if (auto v = d.string("options_field")) ds.options_field = *v;
+  if (auto v = d.string("answer_field")) ds.answer_field = *v;
+  if (auto v = d.string("category_field")) ds.category_field = *v;
+  if (auto v = d.string("prompt_field")) ds.prompt_field = *v;
+  return ds;
+}
+
+// Fills the prompt fields that `m` names into `c` (used for defaults, then for each condition).
+void apply_prompt_fields(const YamlMap& m, Condition& c) {
+  if (auto v = m.string("system")) c.system = *v;
+  if (auto v = m.string("round1")) c.round1_template = *v;
+  if (auto v = m.string("roundk")) c.roundk_template = *v;
+  if (auto v = m.string("round1_prefill")) c.round1_prefill = *v;
+  if (auto v = m.string("roundk_prefill")) c.roundk_prefill = *v;
+}
+
+int positive(const YamlMap& m, const std::string& key, int fallback) {
+  auto v = m.integer(key);
+  if (!v) return fallback;
+  if (*v < 1 || *v > 1000000) throw Error(m.position_of(key) + ": expected a positive integer for '" + key + "'");
+  return static_cast<int>(*v);
+}
+
+}  // namespace
+
+TaskSpec load_task_file(const std::string& path) {
+  const YamlMap top(path, load_yaml_file(path), "a task file");
+  top.allow_only({"name", "description", "kind", "dataset", "options", "rounds", "generation", "parser", "scorer",
+                  "defaults", "conditions"});
+  TaskSpec t;
+  t.file = path;
+  t.name = top.required_string("name");
+  t.kind = parse_kind(top);
+
+  auto dataset = top.map("dataset");
+  if (!dataset) throw Error(top.position() + ": a task file needs a 'dataset' map");
+  t.dataset = parse_dataset(*dataset);
+
+  if (auto o = top.map("options")) {
+    o->allow_only({"labels", "continuation_prefix"});
+    t.option_labels = o->string_list("labels").value_or(std::vector<std::string>{});
+    if (auto p = o->string("continuation_prefix")) t.continuation_prefix = *p;
+  }
+  if (t.kind != TaskKind::open_generation && t.option_labels.empty())
+    throw Error(top.position() + ": a " + to_string(t.kind) + " task needs options.labels (e.g. [\"(a)\", \"(b)\"])");
+
+  t.rounds = positive(top, "rounds", 1);
+  if (auto g = top.map("generation")) {
+    g->allow_only({"max_new_tokens_round1", "max_new_tokens_roundk", "stop"});
+    t.max_new_tokens_round1 = positive(*g, "max_new_tokens_round1", t.max_new_tokens_round1);
+    t.max_new_tokens_roundk = positive(*g, "max_new_tokens_roundk", t.max_new_tokens_roundk);
+    t.stop = g->string_list("stop").value_or(std::vector<std::string>{});
+  }
+
+  t.parser.kind = t.kind == TaskKind::open_generation ? ParserKind::completion : ParserKind::option;
+  if (auto p = top.map("parser")) {
+    p->allow_only({"kind", "marker"});
+    const std::string k = p->required_string("kind");
+    if (k == "option") t.parser.kind = ParserKind::option;
+    else if (k == "pronoun") t.parser.kind = ParserKind::pronoun;
+    else if (k == "completion") t.parser.kind = ParserKind::completion;
+    else throw Error(p->position_of("kind") + ": unknown parser '" + k + "' (expected option, pronoun or completion)");
+    if (auto m = p->string("marker")) t.parser.marker = *m;
+  }
+  t.scorer = top.string("scorer").value_or(t.kind == TaskKind::open_generation ? "none" : "accuracy");
+  if (t.scorer != "accuracy" && t.scorer != "pronoun" && t.scorer != "toxicity" && t.scorer != "none")
+    throw Error(top.position_of("scorer") + ": unknown scorer '" + t.scorer + "' (expected accuracy, pronoun, toxicity or none)");
+
+  Condition defaults;
+  if (auto d = top.map("defaults")) {
+    d->allow_only({"system", "round1", "roundk", "round1_prefill", "roundk_prefill"});
+    apply_prompt_fields(*d, defaults);
+  }
+  auto conditions = top.map_list("conditions");
+  if (!conditions || conditions->empty()) throw Error(top.position() + ": a task file needs a non-empty 'conditions' list");
+  for (const auto& cm : *conditions) {
+    cm.allow_only({"name", "system", "round1", "roundk", "round1_prefill", "roundk_prefill"});
+    Condition c = defaults;
+    c.name = cm.required_string("name");
+    apply_prompt_fields(cm, c);
+    for (const auto& other : t.conditions)
+      if (other.name == c.name) throw Error(cm.position() + ": condition '" + c.name + "' defined twice");
+    if (c.round1_template.empty()) throw Error(cm.position() + ": condition '" + c.name + "' has no round1 prompt");
+    if (t.rounds > 1 && c.roundk_template.empty())
+      throw Error(cm.position() + ": condition '" + c.name + "' has no roundk prompt but the task has " +
+                  std::to_string(t.rounds) + " rounds");
+    const std::pair<const char*, const std::string*> parts[] = {{"system", &c.system},
+                                                                {"round1", &c.round1_template},
+                                                                {"roundk", &c.roundk_template},
+                                                                {"round1_prefill", &c.round1_prefill},
+                                                                {"roundk_prefill", &c.roundk_prefill}};
+    for (const auto& [part, text] : parts) {
+      try {
+        template_placeholders(*text);
+      } catch (const Error& e) {
+        throw Error(cm.position() + ": condition '" + c.name + "' " + part + ": " + e.what());
+      }
+    }
+    t.conditions.push_back(std::move(c));
+  }
+  return t;
+}
+
+}  // namespace isc::tasks
