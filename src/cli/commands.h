@@ -8,5 +8,9 @@ namespace isc::cli {
 void register_info(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_generate(CLI::App& app);
+void register_run(CLI::App& app);
+void register_resume(CLI::App& app);
+void register_report(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace isc::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   isc::cli::register_info(app);
   isc::cli::register_tokenize(app);
   isc::cli::register_generate(app);
+  isc::cli::register_run(app);
+  isc::cli::register_resume(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -96,4 +96,31 @@ nlohmann::json to_json(const RunSpec& s) {
           {"skip_bad_lines", s.skip_bad_lines}};
 }
 
+RunSpec run_spec_from_json(const nlohmann::json& j) {
+  RunSpec s;
+  try {
+    s.file = j.at("file").get<std::string>();
+    s.task = j.at("task").get<std::string>();
+    s.model = j.at("model").get<std::string>();
+    s.backend = j.at("backend").get<std::string>();
+    s.backend_url = j.at("backend_url").get<std::string>();
+    s.conditions = j.at("conditions").get<std::vector<std::string>>();
+    s.rounds = j.at("rounds").get<int>();
+    s.limit = j.at("limit").get<int64_t>();
+    s.categories = j.at("categories").get<std::vector<std::string>>();
+    s.seed = j.at("seed").get<uint64_t>();
+    s.shuffle = j.at("shuffle").get<bool>();
+    s.sampling.temperature = j.at("sampling").at("temperature").get<double>();
+    s.sampling.top_k = j.at("sampling").at("top_k").get<int>();
+    s.sampling.top_p = j.at("sampling").at("top_p").get<double>();
+    s.max_batch = j.at("max_batch").get<int>();
+    s.out = j.at("out").get<std::string>();
+    s.early_stop_k = j.at("early_stop_k").get<int>();
+    s.skip_bad_lines = j.at("skip_bad_lines").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("stored run configuration: ") + e.what());
+  }
+  return s;
+}
+
 }  // namespace isc::tasks

@@ -43,5 +43,7 @@ RunSpec load_run_file(const std::string& path);
 void validate_run_spec(const RunSpec& spec, const std::string& where);
 
 nlohmann::json to_json(const RunSpec& spec);
+// The inverse of to_json (for `isc resume`, which reads the spec back from the store).
+RunSpec run_spec_from_json(const nlohmann::json& j);
 
 }  // namespace isc::tasks

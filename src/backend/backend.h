@@ -1,0 +1,98 @@
+// The Backend interface: how the experiment side (protocol/, tasks/ judges) talks to a model.
+// A conversation lives in the backend across turns, so an embedded engine can keep its KV cache.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace isc {
+
+struct SamplingParams {
+  float temperature = 0.0f;  // 0 = greedy
+  int top_k = 0;             // 0 = off
+  float top_p = 1.0f;        // 1 = off
+  uint64_t seed = 0;         // per-sequence RNG seed (callers derive it from run seed, item, round, sample)
+  int max_new_tokens = 128;
+  int top_logprobs = 0;      // alternatives recorded per generated token
+  std::vector<std::string> stop;  // extra stop strings (the template's end-of-turn always stops)
+};
+
+struct TokenAlternative {
+  int32_t id = 0;
+  std::string text;
+  float logprob = 0.0f;
+};
+
+struct GeneratedToken {
+  int32_t id = 0;
+  std::string text;  // raw bytes of the token (may be a partial UTF-8 sequence)
+  float logprob = 0.0f;
+  std::vector<TokenAlternative> top;  // most likely alternatives, best first
+};
+
+// One new turn of a conversation: messages appended (usually one user message), then an assistant
+// turn opened, pre-filled with `assistant_prefill`, and continued by the model.
+struct TurnRequest {
+  uint64_t conversation = 0;  // from Backend::open_conversation
+  std::string user_message;   // the new user turn
+  std::string system_message; // only honoured on the first turn of a conversation; empty = template default
+  std::string assistant_prefill;
+  SamplingParams sampling;
+  // Continuations scored right after the pre-fill, before generating (e.g. " (a)", " (b)", " (c)"):
+  // the result holds each one's total logprob. Nothing is generated for them.
+  std::vector<std::string> score_continuations;
+  // Hidden states to return: layer indices (0 = embeddings, L = final norm input) at the last
+  // prompt position (the answer position after the pre-fill). Empty = none.
+  std::vector<int> hidden_layers;
+};
+
+struct TurnResult {
+  std::string text;                     // generated text (without the pre-fill)
+  std::vector<GeneratedToken> tokens;   // generated tokens
+  std::string finish_reason;            // "stop" (end of turn / stop string) or "length"
+  std::vector<int32_t> prompt_tokens;   // tokens added to the conversation for this turn (before generation)
+  int64_t context_tokens = 0;           // conversation length after this turn
+  int64_t prefilled_tokens = 0;         // tokens actually computed for the prompt (0 reuse = all new)
+  std::vector<double> continuation_logprobs;  // one per score_continuations entry
+  std::map<int, std::vector<float>> hidden;   // layer -> hidden state at the answer position
+  double seconds = 0.0;
+  // What the conversation's cache holds now, so a killed run can rebuild it exactly: the first
+  // `cache_kept` tokens of the previous state, then `prompt_tokens`, then the first
+  // `generated_cached` generated tokens (the last one sampled is not fed back).
+  int64_t cache_kept = 0;
+  int64_t generated_cached = 0;
+};
+
+// One finished turn of a conversation being restored (e.g. by `isc resume`).
+struct RestoredTurn {
+  std::string user_message;
+  std::string system_message;          // first turn only
+  std::string assistant_message;       // pre-fill + generated text
+  int64_t cache_kept = 0;
+  std::vector<int32_t> cache_tokens;   // prompt tokens + the cached generated tokens
+};
+
+struct BackendInfo {
+  std::string name;          // "embedded", "openai"
+  std::string model;         // model path or name
+  std::string model_sha256;  // file hash when known
+  std::string engine_version;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual BackendInfo info() const = 0;
+  virtual uint64_t open_conversation() = 0;
+  virtual void close_conversation(uint64_t conversation) = 0;
+  // Runs all requests together (an embedded engine batches them); results in request order.
+  // Throws isc::Error for bad requests (unknown conversation, prompt longer than the context).
+  virtual std::vector<TurnResult> run_turns(const std::vector<TurnRequest>& requests) = 0;
+  // Rebuilds conversations (just opened) from their finished turns, in one batch; afterwards
+  // they continue exactly as if they had never been interrupted.
+  virtual void restore_conversations(const std::vector<std::pair<uint64_t, std::vector<RestoredTurn>>>& turns) = 0;
+};
+
+}  // namespace isc

@@ -1,0 +1,193 @@
+// `isc run [RUNFILE] [flags]` and `isc resume STORE`: a complete multi-round experiment on a
+// model, every round committed to the results store, ending with the per-round table.
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "backend/embedded.h"
+#include "cli/commands.h"
+#include "common/error.h"
+#include "protocol/experiment.h"
+#include "protocol/runner.h"
+
+#include "tasks/perspective_scorer.h"
+#include "tasks/run_file.h"
+
+namespace isc::cli {
+
+namespace {
+
+struct EngineFlags {
+  std::string dtype = "bf16";
+  int threads = 0;
+  int max_tokens_per_step = 512;
+  std::string chat_template;
+};
+
+struct RunFlags {
+  std::string run_file, task, model, out, conditions, categories, toxicity_scorer = "none";
+  int rounds = -1, top_k = -1, max_batch = -1, early_stop = -1, top_logprobs = 5;
+  int64_t limit = -1;
+  int64_t seed = -1;
+  double temperature = -1, top_p = -1;
+  bool shuffle = false, no_shuffle = false, skip_bad_lines = false, quiet = false, no_report = false;
+  EngineFlags engine;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    std::string part = s.substr(start, comma - start);
+    if (!part.empty()) out.push_back(part);
+    start = comma + 1;
+  }
+  return out;
+}
+
+tasks::RunSpec resolve_spec(const RunFlags& f) {
+  tasks::RunSpec s;
+  if (!f.run_file.empty()) s = tasks::load_run_file(f.run_file);
+  if (!f.task.empty()) s.task = f.task;
+  if (!f.model.empty()) s.model = f.model;
+  if (!f.out.empty()) s.out = f.out;
+  if (!f.conditions.empty()) s.conditions = split_list(f.conditions);
+  if (!f.categories.empty()) s.categories = split_list(f.categories);
+  if (f.rounds >= 0) s.rounds = f.rounds;
+  if (f.limit >= 0) s.limit = f.limit;
+  if (f.seed >= 0) s.seed = static_cast<uint64_t>(f.seed);
+  if (f.shuffle) s.shuffle = true;
+  if (f.no_shuffle) s.shuffle = false;
+  if (f.temperature >= 0) s.sampling.temperature = f.temperature;
+  if (f.top_k >= 0) s.sampling.top_k = f.top_k;
+  if (f.top_p >= 0) s.sampling.top_p = f.top_p;
+  if (f.max_batch >= 0) s.max_batch = f.max_batch;
+  if (f.early_stop >= 0) s.early_stop_k = f.early_stop;
+  if (f.skip_bad_lines) s.skip_bad_lines = true;
+  if (s.task.empty()) throw Error("run: no task (give a run file or --task)");
+  if (s.model.empty()) throw Error("run: no model (give a run file or --model)");
+  if (s.backend != "embedded") throw Error(fmt::format("run: backend '{}' is not available (embedded only)", s.backend));
+  tasks::validate_run_spec(s, f.run_file.empty() ? "flags" : f.run_file);
+  if (s.out.empty()) s.out = "results/" + std::filesystem::path(s.task).stem().string() + ".sqlite";
+  return s;
+}
+
+std::unique_ptr<EmbeddedBackend> make_backend(const std::string& model, const EngineFlags& f, int max_batch) {
+  EngineOptions o;
+  o.dtype = f.dtype;
+  o.threads = f.threads;
+  o.chat_template = f.chat_template;
+  o.limits.max_tokens_per_step = f.max_tokens_per_step;
+  if (max_batch > 0) o.limits.max_sequences = max_batch;
+  return std::make_unique<EmbeddedBackend>(model, o);
+}
+
+std::unique_ptr<tasks::ToxicityScorer> make_toxicity_scorer(const std::string& name) {
+  if (name == "none") return nullptr;
+  if (name == "perspective") return std::make_unique<tasks::PerspectiveScorer>(tasks::PerspectiveOptions{});
+  throw Error(fmt::format("unknown toxicity scorer '{}' (none, perspective)", name));
+}
+
+void finish_and_report(Store& store, const std::string& run_id, const protocol::RunStats& st, bool report) {
+  fmt::print(stderr, "isc: run {} {}: {} rounds this session, {} tokens generated, {} prefilled, {:.1f} s\n", run_id,
+             st.complete ? "finished" : "stopped", st.rounds_committed, st.generated_tokens, st.prefilled_tokens,
+             st.seconds);
+  fmt::print(stderr, "isc: results in {}\n", store.path());
+  (void)report;  // TODO(report): print the per-round table
+}
+
+void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
+  cmd->add_option("--dtype", f.dtype, "bf16 (default) or fp32");
+  cmd->add_option("--threads", f.threads, "threads (0 = all cores)");
+  cmd->add_option("--max-tokens-per-step", f.max_tokens_per_step, "rows per forward pass")->check(CLI::PositiveNumber);
+  cmd->add_option("--chat-template", f.chat_template, "override the model's chat template");
+}
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Run a multi-round self-correction experiment");
+  static RunFlags f;
+  cmd->add_option("runfile", f.run_file, "run file (YAML); flags override it");
+  cmd->add_option("--task", f.task, "task file");
+  cmd->add_option("--model", f.model, "model .gguf file or Hugging Face folder");
+  cmd->add_option("--out", f.out, "results store (SQLite)");
+  cmd->add_option("--conditions", f.conditions, "comma-separated conditions (default: all of the task)");
+  cmd->add_option("--categories", f.categories, "comma-separated item categories");
+  cmd->add_option("--rounds", f.rounds, "rounds per conversation")->check(CLI::PositiveNumber);
+  cmd->add_option("--limit", f.limit, "items (0 = all)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", f.seed, "run seed (sampling, shuffling)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--shuffle", f.shuffle, "shuffle items with the seed before --limit");
+  cmd->add_flag("--no-shuffle", f.no_shuffle, "keep the dataset order");
+  cmd->add_option("--temperature", f.temperature, "0 = greedy")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-k", f.top_k, "0 = off")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", f.top_p, "1 = off")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-batch", f.max_batch, "conversations in flight")->check(CLI::PositiveNumber);
+  cmd->add_option("--early-stop", f.early_stop, "stop a conversation whose answer held for K rounds (0 = off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-logprobs", f.top_logprobs, "alternatives stored per token")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--toxicity-scorer", f.toxicity_scorer, "none (default) or perspective (PERSPECTIVE_API_KEY)");
+  cmd->add_flag("--skip-bad-lines", f.skip_bad_lines, "skip malformed data lines (reported) instead of stopping");
+  cmd->add_flag("-q,--quiet", f.quiet, "no progress line");
+  cmd->add_flag("--no-report", f.no_report, "do not print the per-round table at the end");
+  add_engine_flags(cmd, f.engine);
+  cmd->callback([] {
+    tasks::RunSpec spec = resolve_spec(f);
+    protocol::Experiment e = protocol::prepare_experiment(spec);
+    auto tox = make_toxicity_scorer(f.toxicity_scorer);
+    auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
+    const std::filesystem::path out(e.run.out);
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+    Store store = Store::open(e.run.out, OpenMode::CreateOrOpen);
+    const std::string run_id = protocol::record_experiment(store, e, backend->info());
+    fmt::print(stderr, "isc: run {}: task {}, {} items × {} conditions × {} rounds, model {}\n", run_id, e.task.name,
+               e.items.size(), e.run.conditions.size(), e.run.rounds, e.run.model);
+    protocol::RunnerOptions ro;
+    ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
+    ro.top_logprobs = f.top_logprobs;
+    ro.progress = !f.quiet;
+    ro.toxicity = tox.get();
+    protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
+    finish_and_report(store, run_id, st, !f.no_report);
+  });
+}
+
+void register_resume(CLI::App& app) {
+  auto* cmd = app.add_subcommand("resume", "Continue a killed or stopped run from its store");
+  static std::string store_path, run_id, toxicity_scorer = "none";
+  static bool quiet = false, no_report = false;
+  static int top_logprobs = 5;
+  static EngineFlags engine;
+  cmd->add_option("store", store_path, "results store of the run")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--run", run_id, "run id (default: the store's only unfinished run)");
+  cmd->add_option("--top-logprobs", top_logprobs, "alternatives stored per token (use the run's value)");
+  cmd->add_option("--toxicity-scorer", toxicity_scorer, "none (default) or perspective");
+  cmd->add_flag("-q,--quiet", quiet, "no progress line");
+  cmd->add_flag("--no-report", no_report, "do not print the per-round table at the end");
+  add_engine_flags(cmd, engine);
+  cmd->callback([] {
+    Store store = Store::open(store_path, OpenMode::CreateOrOpen);
+    const std::string id = protocol::unfinished_run_id(store, run_id);
+    protocol::Experiment e = protocol::load_experiment(store, id);
+    const RunRecord rec = *store.find_run(id);
+    auto backend = make_backend(e.run.model, engine, e.run.max_batch);
+    if (backend->info().model_sha256 != rec.model_sha256)
+      throw Error(fmt::format("{}: the model file changed since run '{}' started (sha256 {} vs {})", e.run.model, id,
+                              backend->info().model_sha256, rec.model_sha256));
+    if (rec.status != "running") store.reopen_run(id);
+    auto tox = make_toxicity_scorer(toxicity_scorer);
+    protocol::RunnerOptions ro;
+    ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
+    ro.top_logprobs = top_logprobs;
+    ro.progress = !quiet;
+    ro.toxicity = tox.get();
+    fmt::print(stderr, "isc: resuming run {} ({} of {} rounds stored)\n", id, store.count_rounds(id),
+               static_cast<int64_t>(e.items.size() * e.run.conditions.size() * e.run.rounds));
+    protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
+    finish_and_report(store, id, st, !no_report);
+  });
+}
+
+}  // namespace isc::cli

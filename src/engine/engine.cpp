@@ -1,0 +1,124 @@
+// Engine::load picks the format from the path (a .gguf file or a folder with config.json),
+// sets the thread count, and wires the tokenizer and template; sequences are just caches + tokens.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <fmt/core.h>
+
+#include "common/error.h"
+#include "engine/gguf.h"
+#include "engine/weights.h"
+
+namespace isc {
+
+std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOptions& options) {
+  namespace fs = std::filesystem;
+  auto e = std::unique_ptr<Engine>(new Engine());
+  e->path_ = path;
+  e->options_ = options;
+  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+
+  at::ScalarType dtype;
+  if (options.dtype == "bf16") dtype = at::kBFloat16;
+  else if (options.dtype == "fp32") dtype = at::kFloat;
+  else throw Error(fmt::format("unknown dtype '{}' (expected bf16 or fp32)", options.dtype));
+
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(fmt::format("{}: no such file or folder", path));
+  if (fs::is_directory(path, ec)) {
+    ModelConfig cfg = config_from_hf_folder(path);
+    ModelWeights w = load_weights_hf_folder(path, cfg, dtype);
+    e->model_ = std::make_unique<Model>(cfg, std::move(w), dtype);
+    const fs::path tok = fs::path(path) / "tokenizer.json";
+    e->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_json_file(tok.string()));
+  } else {
+    GgufFile f = GgufFile::open(path);
+    ModelConfig cfg = config_from_gguf(f);
+    ModelWeights w = load_weights_gguf(f, cfg, dtype);
+    e->model_ = std::make_unique<Model>(cfg, std::move(w), dtype);
+    e->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(f));
+  }
+  if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {
+    throw Error(fmt::format("{}: tokenizer has {} tokens but the model only {}", path,
+                            e->tokenizer_->vocab_size(), e->model_->config().vocab_size));
+  }
+  if (!options.chat_template.empty()) {
+    e->template_ = std::make_unique<ChatTemplate>(ChatTemplate::named(options.chat_template));
+  } else if (!e->tokenizer_->chat_template().empty()) {
+    e->template_ = std::make_unique<ChatTemplate>(ChatTemplate::from_model_template(e->tokenizer_->chat_template()));
+  } else {
+    throw Error(fmt::format("{}: the model has no chat template; name one with --chat-template", path));
+  }
+  if (e->tokenizer_->eos_id() >= 0) e->stop_tokens_.push_back(e->tokenizer_->eos_id());
+  for (const std::string& t : e->template_->end_of_turn_texts()) {
+    if (auto id = e->tokenizer_->find_token(t)) {
+      if (std::find(e->stop_tokens_.begin(), e->stop_tokens_.end(), *id) == e->stop_tokens_.end())
+        e->stop_tokens_.push_back(*id);
+    }
+  }
+  return e;
+}
+
+Engine::Sequence& Engine::get(SequenceId id) {
+  auto it = seqs_.find(id);
+  if (it == seqs_.end()) throw Error(fmt::format("unknown sequence {}", id));
+  return it->second;
+}
+const Engine::Sequence& Engine::get(SequenceId id) const {
+  auto it = seqs_.find(id);
+  if (it == seqs_.end()) throw Error(fmt::format("unknown sequence {}", id));
+  return it->second;
+}
+
+SequenceId Engine::new_sequence() {
+  SequenceId id = next_id_++;
+  seqs_[id] = Sequence{std::make_unique<KvCache>(model_->new_cache()), {}};
+  return id;
+}
+
+SequenceId Engine::fork(SequenceId parent) {
+  const Sequence& p = get(parent);
+  SequenceId id = next_id_++;
+  seqs_[id] = Sequence{std::make_unique<KvCache>(p.cache->fork()), p.tokens};
+  return id;
+}
+
+void Engine::release(SequenceId id) { seqs_.erase(id); }
+
+const std::vector<int32_t>& Engine::tokens(SequenceId id) const { return get(id).tokens; }
+
+void Engine::truncate(SequenceId id, int64_t length) {
+  Sequence& s = get(id);
+  if (length < 0 || length > static_cast<int64_t>(s.tokens.size()))
+    throw Error(fmt::format("truncate: length {} outside 0..{}", length, s.tokens.size()));
+  s.tokens.resize(length);
+  s.cache->set_length(length);
+}
+
+size_t Engine::cache_bytes() const {
+  size_t n = 0;
+  for (const auto& [id, s] : seqs_) n += s.cache->bytes();
+  return n;
+}
+
+std::vector<GenerationResult> Engine::run(const std::vector<SequenceId>& sequences, std::vector<GenerationJob>& jobs) {
+  if (sequences.size() != jobs.size()) throw Error("Engine::run: one sequence per job");
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    for (size_t k = 0; k < i; ++k)
+      if (sequences[k] == sequences[i]) throw Error(fmt::format("Engine::run: sequence {} given twice", sequences[i]));
+    jobs[i].cache = get(sequences[i]).cache.get();
+  }
+  std::vector<GenerationResult> results = run_jobs(*model_, *tokenizer_, jobs, options_.limits, counters_);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto& toks = get(sequences[i]).tokens;
+    toks.insert(toks.end(), results[i].cached_tokens.begin(), results[i].cached_tokens.end());
+  }
+  return results;
+}
+
+}  // namespace isc

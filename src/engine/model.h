@@ -1,0 +1,63 @@
+// The decoder forward pass of the Llama family (RMSNorm, rotate-half RoPE, GQA, SwiGLU; Qwen2's
+// qkv bias) over a batch of sequence chunks, each continuing its own KvCache.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "engine/kv_cache.h"
+#include "engine/model_config.h"
+#include "engine/weights.h"
+
+namespace isc {
+
+// `len` consecutive tokens of one sequence, rows [row0, row0+len) of the batch, at positions
+// [cache->length(), +len). The cache is extended by the forward pass.
+struct SequenceChunk {
+  KvCache* cache = nullptr;
+  int64_t row0 = 0;
+  int64_t len = 0;
+};
+
+struct HiddenCapture {
+  int64_t row = 0;
+  int layer = 0;  // 0 = token embeddings, l = output of block l (1..n_layers)
+};
+
+struct ForwardRequest {
+  std::vector<int32_t> tokens;         // all chunks' tokens, concatenated
+  std::vector<SequenceChunk> chunks;
+  std::vector<int64_t> logit_rows;     // rows whose next-token logits are wanted
+  std::vector<HiddenCapture> hidden;   // residual-stream snapshots wanted
+};
+
+struct ForwardResult {
+  at::Tensor logits;               // [logit_rows.size(), vocab] fp32
+  std::vector<at::Tensor> hidden;  // one [dim] fp32 tensor per HiddenCapture
+};
+
+class Model {
+ public:
+  Model(ModelConfig config, ModelWeights weights, at::ScalarType dtype);
+
+  const ModelConfig& config() const { return config_; }
+  at::ScalarType dtype() const { return dtype_; }
+  KvCache new_cache(int64_t capacity = 256) const;
+  size_t weight_bytes() const;
+
+  ForwardResult forward(const ForwardRequest& request) const;
+
+ private:
+  at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
+  at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+  void attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t layer,
+                 const std::vector<SequenceChunk>& chunks, at::Tensor& out) const;
+
+  ModelConfig config_;
+  ModelWeights w_;
+  at::ScalarType dtype_;
+  at::Tensor inv_freq_;  // [head_dim/2] fp32, scaling applied
+};
+
+}  // namespace isc

@@ -1,0 +1,257 @@
+// The step loop of continuous batching. Each active job is in one phase: Prefill (chunks of its
+// prompt), Decode (one token a step), or waiting on its scoring forks; forks are jobs too.
+#include "engine/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "common/error.h"
+#include "engine/model.h"
+#include "engine/tokenizer.h"
+
+namespace isc {
+
+namespace {
+
+enum class Phase { Prefill, Decode, Done };
+
+struct ActiveJob {
+  GenerationJob* job = nullptr;
+  GenerationResult* result = nullptr;
+  Phase phase = Phase::Prefill;
+  size_t prompt_done = 0;          // tokens of `append` already computed
+  int32_t pending_token = -1;      // sampled, not yet in the cache
+  std::string text;                // generated text so far (for stop strings)
+  // scoring: a fork computing continuation c[0..n-2]; parent logits give c[0]
+  bool is_fork = false;
+  std::unique_ptr<KvCache> fork_cache;
+  std::vector<int32_t> fork_tokens;
+  ActiveJob* parent = nullptr;
+  size_t continuation = 0;
+  int open_forks = 0;
+};
+
+bool ends_with_any(const std::string& text, const std::vector<std::string>& stops, size_t* cut) {
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
+    size_t at = text.find(s);
+    if (at != std::string::npos) {
+      *cut = at;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& tokenizer,
+                                       std::vector<GenerationJob>& jobs, const SchedulerLimits& limits,
+                                       EngineCounters& counters) {
+  const ModelConfig& cfg = model.config();
+  std::vector<GenerationResult> results(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const auto& j = jobs[i];
+    if (!j.cache) throw Error("run_jobs: job without a sequence");
+    const int64_t need = j.cache->length() + static_cast<int64_t>(j.append.size());
+    if (need > cfg.context_length) {
+      throw Error(fmt::format("prompt of {} tokens exceeds the model's context of {} tokens", need, cfg.context_length));
+    }
+    if (j.append.empty()) throw Error("run_jobs: a job must append at least one token");
+    for (const auto& c : j.score_continuations)
+      if (c.empty()) throw Error("run_jobs: empty continuation to score");
+    for (int layer : j.hidden_layers)
+      if (layer < 0 || layer > cfg.n_layers)
+        throw Error(fmt::format("hidden layer {} outside 0..{}", layer, cfg.n_layers));
+  }
+
+  std::deque<std::unique_ptr<ActiveJob>> pending;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto a = std::make_unique<ActiveJob>();
+    a->job = &jobs[i];
+    a->result = &results[i];
+    pending.push_back(std::move(a));
+  }
+  std::vector<std::unique_ptr<ActiveJob>> active;
+  std::vector<float> logprobs;
+
+  auto finish = [&](ActiveJob& a, const char* reason) {
+    a.phase = Phase::Done;
+    a.result->finish_reason = reason;
+  };
+
+  // Consumes a next-token distribution for a main job: the first after its prompt, or after a
+  // decode step. Samples, records, and decides whether the job goes on.
+  auto take_token = [&](ActiveJob& a, const float* row) {
+    GenerationJob& j = *a.job;
+    GenerationResult& r = *a.result;
+    const int64_t step = static_cast<int64_t>(r.tokens.size());
+    if (step >= j.max_new_tokens) return finish(a, "length");
+    const int32_t tok = sample_token(row, cfg.vocab_size, j.sampler, static_cast<uint64_t>(step));
+    if (std::find(j.stop_tokens.begin(), j.stop_tokens.end(), tok) != j.stop_tokens.end()) return finish(a, "stop");
+    log_softmax(row, cfg.vocab_size, logprobs);
+    r.tokens.push_back(tok);
+    r.logprobs.push_back(logprobs[tok]);
+    if (j.top_logprobs > 0) r.top.push_back(top_logprobs(logprobs, j.top_logprobs));
+    a.text += tokenizer.token_bytes(tok);
+    size_t cut = 0;
+    if (ends_with_any(a.text, j.stop_strings, &cut)) return finish(a, "stop");
+    if (static_cast<int64_t>(r.tokens.size()) >= j.max_new_tokens) return finish(a, "length");
+    if (a.job->cache->length() + 1 > cfg.context_length) return finish(a, "length");
+    a.pending_token = tok;
+    a.phase = Phase::Decode;
+  };
+
+  while (!pending.empty() || !active.empty()) {
+    // Refill free slots at once (continuous batching).
+    while (!pending.empty() && static_cast<int>(active.size()) < limits.max_sequences) {
+      active.push_back(std::move(pending.front()));
+      pending.pop_front();
+    }
+
+    // Build one forward pass: decode tokens first (1 row each), then prefill chunks in the budget.
+    ForwardRequest req;
+    struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; };
+    std::vector<RowUse> uses;
+    int64_t budget = limits.max_tokens_per_step;
+    auto add_chunk = [&](ActiveJob& a, KvCache* cache, const int32_t* toks, int64_t n) {
+      SequenceChunk ch{cache, static_cast<int64_t>(req.tokens.size()), n};
+      req.tokens.insert(req.tokens.end(), toks, toks + n);
+      req.chunks.push_back(ch);
+      budget -= n;
+      return ch.row0;
+    };
+    for (auto& ap : active) {
+      ActiveJob& a = *ap;
+      if (a.phase != Phase::Decode || budget < 1) continue;
+      int64_t row = add_chunk(a, a.job->cache, &a.pending_token, 1);
+      a.result->cached_tokens.push_back(a.pending_token);
+      req.logit_rows.push_back(row);
+      uses.push_back({&a, row, false});
+      ++counters.decoded_tokens;
+    }
+    for (auto& ap : active) {
+      ActiveJob& a = *ap;
+      if (a.phase != Phase::Prefill || budget < 1) continue;
+      if (a.is_fork) {
+        // a fork computes all its tokens in one chunk and needs logits at every row
+        const int64_t n = static_cast<int64_t>(a.fork_tokens.size());
+        if (n > budget && !req.tokens.empty()) continue;
+        int64_t row0 = add_chunk(a, a.fork_cache.get(), a.fork_tokens.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          req.logit_rows.push_back(row0 + i);
+          uses.push_back({&a, row0 + i, i == n - 1});
+        }
+        counters.scored_tokens += n;
+        continue;
+      }
+      const auto& prompt = a.job->append;
+      const int64_t n = std::min<int64_t>(budget, static_cast<int64_t>(prompt.size() - a.prompt_done));
+      int64_t row0 = add_chunk(a, a.job->cache, prompt.data() + a.prompt_done, n);
+      a.result->cached_tokens.insert(a.result->cached_tokens.end(), prompt.begin() + a.prompt_done,
+                                     prompt.begin() + a.prompt_done + n);
+      a.prompt_done += n;
+      a.result->prefilled += n;
+      counters.prefilled_tokens += n;
+      if (a.prompt_done == prompt.size()) {
+        const int64_t last = row0 + n - 1;
+        req.logit_rows.push_back(last);
+        uses.push_back({&a, last, true});
+        for (int layer : a.job->hidden_layers) req.hidden.push_back({last, layer});
+      }
+    }
+    if (req.tokens.empty()) throw Error("scheduler: no work in a step (limits too small?)");
+
+    auto t0 = std::chrono::steady_clock::now();
+    ForwardResult out = model.forward(req);
+    counters.forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++counters.forward_calls;
+
+    // Hidden states, in request order.
+    {
+      size_t h = 0;
+      for (auto& u : uses) {
+        ActiveJob& a = *u.job;
+        if (a.is_fork || !u.prompt_end) continue;
+        for (int layer : a.job->hidden_layers) {
+          at::Tensor t = out.hidden[h++].contiguous();
+          a.result->hidden[layer] = std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+        }
+      }
+    }
+
+    // Logits, in the order the rows were requested.
+    std::vector<ActiveJob*> spawn_parents;
+    for (size_t i = 0; i < uses.size(); ++i) {
+      const float* row = out.logits[static_cast<int64_t>(i)].data_ptr<float>();
+      ActiveJob& a = *uses[i].job;
+      if (a.is_fork) continue;  // handled below
+      if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
+      if (a.phase == Phase::Prefill) {
+        // prompt complete: score continuations from this row, then start generating
+        const auto& conts = a.job->score_continuations;
+        if (!conts.empty()) {
+          log_softmax(row, cfg.vocab_size, logprobs);
+          a.result->continuation_logprobs.assign(conts.size(), 0.0);
+          for (size_t c = 0; c < conts.size(); ++c) a.result->continuation_logprobs[c] = logprobs[conts[c][0]];
+        }
+        a.phase = Phase::Decode;  // provisional; take_token decides
+        if (a.job->max_new_tokens == 0) {
+          finish(a, "prefill");
+        } else {
+          take_token(a, row);
+        }
+        bool needs_forks = false;
+        for (const auto& c : conts) needs_forks |= c.size() > 1;
+        if (needs_forks) spawn_parents.push_back(&a);
+        continue;
+      }
+      take_token(a, row);
+    }
+    // Fork rows: accumulate log-probabilities of tokens 1..n-1 of each continuation.
+    for (size_t i = 0; i < uses.size();) {
+      ActiveJob& a = *uses[i].job;
+      if (!a.is_fork) { ++i; continue; }
+      const auto& cont = a.parent->job->score_continuations[a.continuation];
+      for (size_t k = 0; k + 1 < cont.size(); ++k, ++i) {
+        const float* row = out.logits[static_cast<int64_t>(i)].data_ptr<float>();
+        log_softmax(row, cfg.vocab_size, logprobs);
+        a.parent->result->continuation_logprobs[a.continuation] += logprobs[cont[k + 1]];
+      }
+      a.phase = Phase::Done;
+      a.fork_cache.reset();
+      --a.parent->open_forks;
+    }
+    // Spawn forks for multi-token continuations (they run in the next steps).
+    for (ActiveJob* p : spawn_parents) {
+      const auto& conts = p->job->score_continuations;
+      for (size_t c = 0; c < conts.size(); ++c) {
+        if (conts[c].size() < 2) continue;
+        auto f = std::make_unique<ActiveJob>();
+        f->is_fork = true;
+        f->parent = p;
+        f->continuation = c;
+        // the fork must not see a token the parent sampled but has not cached yet
+        f->fork_cache = std::make_unique<KvCache>(p->job->cache->fork());
+        f->fork_tokens.assign(conts[c].begin(), conts[c].end() - 1);
+        f->result = p->result;
+        f->job = p->job;
+        ++p->open_forks;
+        active.push_back(std::move(f));
+      }
+    }
+    // Retire finished jobs (a parent waits for its forks).
+    active.erase(std::remove_if(active.begin(), active.end(),
+                                [](const std::unique_ptr<ActiveJob>& a) {
+                                  return a->phase == Phase::Done && a->open_forks == 0;
+                                }),
+                 active.end());
+  }
+  return results;
+}
+
+}  // namespace isc

@@ -1,0 +1,59 @@
+// Continuous batching: many jobs (prefill a prompt, optionally score continuations, then decode)
+// advance together, one forward pass per step; a finished job's slot is refilled at once.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/kv_cache.h"
+#include "engine/sampler.h"
+
+namespace isc {
+
+class Model;
+class Tokenizer;
+
+struct GenerationJob {
+  KvCache* cache = nullptr;             // the sequence's cache; extended in place
+  std::vector<int32_t> append;          // prompt tokens to add first (may be empty if the cache
+                                        // already holds the prompt and `last_logits` is given)
+  int max_new_tokens = 0;               // 0 = prefill (and score) only
+  SamplerSettings sampler;
+  std::vector<int32_t> stop_tokens;     // end the turn (not returned, not cached)
+  std::vector<std::string> stop_strings;
+  int top_logprobs = 0;
+  std::vector<std::vector<int32_t>> score_continuations;  // logprob of each after the prompt
+  std::vector<int> hidden_layers;       // captured at the last prompt position
+};
+
+struct GenerationResult {
+  std::vector<int32_t> tokens;          // generated (stop token excluded)
+  std::vector<float> logprobs;          // per generated token, model log-probability (T=1)
+  std::vector<std::vector<std::pair<int32_t, float>>> top;  // per generated token
+  std::vector<int32_t> cached_tokens;   // tokens that entered the cache (prompt + all but the last generated)
+  std::string finish_reason;            // "stop", "length", "prefill"
+  std::vector<double> continuation_logprobs;
+  std::map<int, std::vector<float>> hidden;
+  int64_t prefilled = 0;                // prompt tokens computed
+};
+
+struct SchedulerLimits {
+  int max_sequences = 64;       // sequences per forward pass
+  int max_tokens_per_step = 512;  // rows per forward pass (prefill chunks + decode tokens)
+};
+
+struct EngineCounters {
+  int64_t prefilled_tokens = 0;   // prompt tokens computed (each token of a conversation once)
+  int64_t decoded_tokens = 0;     // tokens fed back during generation
+  int64_t scored_tokens = 0;      // continuation tokens computed for scoring
+  int64_t forward_calls = 0;
+  double forward_seconds = 0.0;
+};
+
+// Runs jobs to completion. Throws isc::Error if a prompt does not fit the context.
+std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& tokenizer,
+                                       std::vector<GenerationJob>& jobs, const SchedulerLimits& limits,
+                                       EngineCounters& counters);
+
+}  // namespace isc

@@ -1,0 +1,35 @@
+// An experiment as the runner sees it: the task, the resolved run spec, the items, and the run's
+// id in the store. Created fresh by `isc run`, or read back from the store by `isc resume`.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "store/store.h"
+#include "tasks/run_file.h"
+#include "tasks/task_spec.h"
+
+namespace isc::protocol {
+
+struct Experiment {
+  std::string run_id;
+  tasks::TaskSpec task;
+  tasks::RunSpec run;        // resolved: conditions and rounds filled in
+  std::vector<tasks::TaskItem> items;
+  int64_t skipped_lines = 0;
+};
+
+// Loads the task and its items for a validated RunSpec (conditions/rounds default to the task's).
+Experiment prepare_experiment(const tasks::RunSpec& spec);
+
+// Writes the run record and its items to the store; returns the new run id.
+std::string record_experiment(Store& store, Experiment& e, const BackendInfo& backend);
+
+// Reads an unfinished run back (spec from the stored config, items from the store) and checks
+// that the task file and the model are still the ones the run started with.
+Experiment load_experiment(Store& store, const std::string& run_id);
+
+// The unfinished run of a store: the one named, or the only one not finished.
+std::string unfinished_run_id(const Store& store, const std::string& wanted);
+
+}  // namespace isc::protocol

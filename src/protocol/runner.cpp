@@ -1,0 +1,245 @@
+// run_experiment: a pool of active conversations; each backend call advances every active one by
+// a round (round 1 and review rounds mix freely), then the finished rounds are committed together.
+#include "protocol/runner.h"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <map>
+
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+
+#include "common/error.h"
+#include "protocol/progress.h"
+#include "protocol/round_seed.h"
+#include "tasks/answer_parser.h"
+#include "tasks/prompt_render.h"
+#include "tasks/score.h"
+
+namespace isc::protocol {
+
+namespace {
+
+struct Conversation {
+  const tasks::Condition* condition = nullptr;
+  const tasks::TaskItem* item = nullptr;
+  int next_round = 1;
+  std::vector<int> answers;       // per finished round
+  uint64_t backend_id = 0;
+  bool open = false;
+  std::vector<RoundRecord> stored;  // finished rounds read from the store (resume)
+};
+
+std::vector<double> normalise_logprobs(const std::vector<double>& lp) {
+  if (lp.empty()) return {};
+  double mx = lp[0];
+  for (double v : lp) mx = std::max(mx, v);
+  std::vector<double> p(lp.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < lp.size(); ++i) sum += (p[i] = std::exp(lp[i] - mx));
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+// The answer has held for the last k rounds (k+1 equal answers in a row).
+bool answer_settled(const std::vector<int>& answers, int k) {
+  if (k <= 0 || static_cast<int>(answers.size()) < k + 1) return false;
+  for (int i = 1; i <= k; ++i)
+    if (answers[answers.size() - 1 - i] != answers.back()) return false;
+  return true;
+}
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+}
+
+}  // namespace
+
+RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, const RunnerOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const tasks::TaskSpec& task = e.task;
+  const int rounds = e.run.rounds;
+  RunStats stats;
+
+  // Every (condition, item) conversation, with what the store already holds.
+  std::map<std::pair<std::string, std::string>, std::vector<RoundRecord>> stored;
+  for (RoundRecord& r : store.rounds(e.run_id)) stored[{r.condition, r.item_id}].push_back(std::move(r));
+  std::deque<Conversation> pending;
+  int64_t rounds_done = 0, conversations_done = 0, total_conversations = 0;
+  for (const std::string& cname : e.run.conditions) {
+    const tasks::Condition& cond = task.condition(cname);
+    for (const tasks::TaskItem& item : e.items) {
+      ++total_conversations;
+      Conversation c;
+      c.condition = &cond;
+      c.item = &item;
+      auto it = stored.find({cname, item.item_id});
+      bool stopped = false;
+      if (it != stored.end()) {
+        c.stored = std::move(it->second);
+        for (size_t k = 0; k < c.stored.size(); ++k) {
+          if (c.stored[k].round != static_cast<int>(k) + 1)
+            throw Error(fmt::format("{}: run {}: conversation ({}, {}) has round {} without round {}", store.path(),
+                                    e.run_id, cname, item.item_id, c.stored[k].round, k + 1));
+          c.answers.push_back(c.stored[k].answer_index);
+          stopped = stopped || c.stored[k].extra.value("early_stopped", false);
+        }
+        c.next_round = static_cast<int>(c.stored.size()) + 1;
+        rounds_done += static_cast<int64_t>(c.stored.size());
+      }
+      if (stopped || c.next_round > rounds) {
+        ++conversations_done;
+        continue;
+      }
+      pending.push_back(std::move(c));
+    }
+  }
+  stats.conversations = total_conversations;
+  const int64_t total_rounds = rounds_done + [&] {
+    int64_t n = 0;
+    for (const auto& c : pending) n += rounds - c.next_round + 1;
+    return n;
+  }();
+
+  std::optional<RunRecord> record = store.find_run(e.run_id);
+  if (!record) throw Error(fmt::format("{}: no run '{}'", store.path(), e.run_id));
+  const double wall0 = record->wall_seconds;
+  const int64_t gen0 = record->generated_tokens, pre0 = record->prefilled_tokens;
+
+  Progress progress(e.task.name, total_rounds, total_conversations, opt.progress);
+  std::vector<Conversation> active;
+  while (!pending.empty() || !active.empty()) {
+    // Fill the pool; conversations resumed from the store are rebuilt in one batch.
+    std::vector<std::pair<uint64_t, std::vector<RestoredTurn>>> restore;
+    while (!pending.empty() && static_cast<int>(active.size()) < opt.max_active) {
+      Conversation c = std::move(pending.front());
+      pending.pop_front();
+      c.backend_id = backend.open_conversation();
+      c.open = true;
+      if (!c.stored.empty()) {
+        std::vector<RestoredTurn> turns;
+        for (const RoundRecord& r : c.stored) {
+          RestoredTurn t;
+          t.user_message = r.user_message;
+          if (r.round == 1) t.system_message = tasks::render_system(task, *c.condition, *c.item);
+          t.assistant_message = r.assistant_prefill + r.generated_text;
+          t.cache_kept = r.extra.value("cache_kept", int64_t{0});
+          t.cache_tokens = r.prompt_tokens;
+          const int64_t fed = r.extra.value("generated_cached", int64_t{0});
+          for (int64_t k = 0; k < fed && k < static_cast<int64_t>(r.tokens.size()); ++k)
+            t.cache_tokens.push_back(r.tokens[k].id);
+          turns.push_back(std::move(t));
+        }
+        restore.emplace_back(c.backend_id, std::move(turns));
+        c.stored.clear();
+      }
+      active.push_back(std::move(c));
+    }
+    if (!restore.empty()) backend.restore_conversations(restore);
+
+    // One round for every active conversation.
+    std::vector<TurnRequest> requests;
+    for (const Conversation& c : active) {
+      TurnRequest q;
+      q.conversation = c.backend_id;
+      q.user_message = tasks::render_user_turn(task, *c.condition, *c.item, c.next_round);
+      if (c.next_round == 1) q.system_message = tasks::render_system(task, *c.condition, *c.item);
+      q.assistant_prefill = tasks::render_prefill(task, *c.condition, *c.item, c.next_round);
+      q.sampling.temperature = static_cast<float>(e.run.sampling.temperature);
+      q.sampling.top_k = e.run.sampling.top_k;
+      q.sampling.top_p = static_cast<float>(e.run.sampling.top_p);
+      q.sampling.seed = turn_seed(e.run.seed, c.condition->name, c.item->item_id, c.next_round);
+      q.sampling.max_new_tokens = tasks::max_new_tokens(task, c.next_round);
+      q.sampling.top_logprobs = opt.top_logprobs;
+      q.sampling.stop = task.stop;
+      q.score_continuations = tasks::option_continuations(task, *c.item);
+      requests.push_back(std::move(q));
+    }
+    std::vector<TurnResult> results = backend.run_turns(requests);
+
+    // Parse, score, record.
+    std::vector<RoundRecord> records;
+    std::vector<std::string> completions;  // for a toxicity scorer
+    for (size_t i = 0; i < active.size(); ++i) {
+      Conversation& c = active[i];
+      const TurnResult& res = results[i];
+      RoundRecord r;
+      r.condition = c.condition->name;
+      r.item_id = c.item->item_id;
+      r.round = c.next_round;
+      r.user_message = requests[i].user_message;
+      r.assistant_prefill = requests[i].assistant_prefill;
+      r.prompt_tokens = res.prompt_tokens;
+      r.generated_text = res.text;
+      for (const GeneratedToken& t : res.tokens) {
+        TokenRecord tr{t.id, t.text, t.logprob, {}};
+        for (const TokenAlternative& a : t.top) tr.top.emplace_back(a.text, a.logprob);
+        r.tokens.push_back(std::move(tr));
+      }
+      r.finish_reason = res.finish_reason;
+      const tasks::ParsedAnswer parsed = tasks::parse_answer(task, *c.item, res.text);
+      r.parsed_answer = parsed.text;
+      r.answer_index = parsed.index;
+      r.option_probs = normalise_logprobs(res.continuation_logprobs);
+      const tasks::Score score = tasks::score_answer(task, *c.item, parsed);
+      r.correct = score.correct;
+      r.score = score.value;
+      r.extra = {{"cache_kept", res.cache_kept},
+                 {"generated_cached", res.generated_cached},
+                 {"prefilled", res.prefilled_tokens},
+                 {"continuation_logprobs", res.continuation_logprobs},
+                 {"score_label", score.label}};
+      r.seconds = res.seconds;
+      r.context_tokens = res.context_tokens;
+      stats.generated_tokens += static_cast<int64_t>(res.tokens.size());
+      stats.prefilled_tokens += res.prefilled_tokens;
+      c.answers.push_back(parsed.index);
+      ++c.next_round;
+      if (c.next_round <= rounds && answer_settled(c.answers, e.run.early_stop_k)) {
+        r.extra["early_stopped"] = true;
+        c.next_round = rounds + 1;
+      }
+      if (task.scorer == "toxicity") completions.push_back(parsed.text);
+      records.push_back(std::move(r));
+    }
+    if (task.scorer == "toxicity" && opt.toxicity) {
+      std::vector<double> tox = opt.toxicity->score(completions);
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (!std::isnan(tox[i])) records[i].score = tox[i];
+        records[i].extra["scorer"] = opt.toxicity->name();
+      }
+    }
+    store.commit_rounds(e.run_id, records);
+    stats.rounds_committed += static_cast<int64_t>(records.size());
+    rounds_done += static_cast<int64_t>(records.size());
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    store.update_run_progress(e.run_id, wall0 + elapsed, gen0 + stats.generated_tokens, pre0 + stats.prefilled_tokens);
+
+    // Retire finished conversations; their slots refill on the next pass.
+    std::vector<Conversation> still;
+    for (Conversation& c : active) {
+      if (c.next_round > rounds) {
+        backend.close_conversation(c.backend_id);
+        ++conversations_done;
+      } else {
+        still.push_back(std::move(c));
+      }
+    }
+    active = std::move(still);
+    progress.update(rounds_done, conversations_done, stats.generated_tokens + stats.prefilled_tokens);
+    if (opt.stop_after_rounds > 0 && stats.rounds_committed >= opt.stop_after_rounds) {
+      for (Conversation& c : active) backend.close_conversation(c.backend_id);
+      progress.finish();
+      stats.seconds = elapsed;
+      return stats;
+    }
+  }
+  progress.finish();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  stats.complete = true;
+  store.finish_run(e.run_id, "finished", utc_now());
+  return stats;
+}
+
+}  // namespace isc::protocol
