@@ -52,7 +52,11 @@ ModelWeights assemble(const TensorSource& src, const TensorNamer& shown, const s
     return require(src, shown, where, name, std::move(shape));
   };
   const int64_t hd = c.head_dim, dim = c.dim;
-  auto to = [&](const at::Tensor& t) { return t.to(dtype).contiguous(); };
+  const kernels::WeightType wt = weight_type_for(dtype);
+  auto to = [&](const at::Tensor& t) {
+    at::Tensor f = t.to(at::kFloat).contiguous();
+    return kernels::PackedMatrix::pack(f.data_ptr<float>(), f.size(0), f.size(1), wt);
+  };
   int64_t n_params = 0;
   auto count = [&](const at::Tensor& t) { n_params += t.numel(); return t; };
 
@@ -91,13 +95,22 @@ ModelWeights assemble(const TensorSource& src, const TensorNamer& shown, const s
   // different model than the one described (GGUF sets tied from the head's absence).
   if (!c.tied_embeddings) {
     w.lm_head = to(count(need("output.weight", {c.vocab_size, dim})));
-  } else {
-    w.lm_head = w.embed;
-  }
+  }  // tied: ModelWeights::head() reads the embedding
   if (auto f = src("rope_freqs.weight")) w.rope_freq_factors = f->to(at::kFloat).contiguous();
   c.n_params = n_params;
   return w;
 }
+
+}  // namespace
+
+kernels::WeightType weight_type_for(at::ScalarType dtype) {
+  if (dtype == at::kFloat) return kernels::WeightType::F32;
+  if (dtype == at::kBFloat16) return kernels::WeightType::BF16;
+  if (dtype == at::kChar) return kernels::WeightType::I8;
+  throw Error(fmt::format("no packed weight format for dtype {}", c10::toString(dtype)));
+}
+
+namespace {
 
 int64_t meta_int(const GgufFile& f, const std::string& key) { return f.get_int(key); }
 
