@@ -100,6 +100,17 @@ Experiment load_experiment(Store& store, const std::string& run_id) {
   return e;
 }
 
+std::optional<RunRecord> find_matching_run(const Store& store, const Experiment& e, const BackendInfo& backend) {
+  const nlohmann::json spec = tasks::to_json(e.run);
+  const std::string task_sha = sha256_of_path(e.task.file);
+  for (const RunRecord& r : store.runs()) {
+    if (r.config.value("run", nlohmann::json()) == spec && r.config.value("task_sha256", "") == task_sha &&
+        r.model_sha256 == backend.model_sha256)
+      return r;
+  }
+  return std::nullopt;
+}
+
 std::string unfinished_run_id(const Store& store, const std::string& wanted) {
   if (!wanted.empty()) return wanted;
   std::vector<std::string> open;

@@ -1,6 +1,7 @@
 // An experiment as the runner sees it: the task, the resolved run spec, the items, and the run's
 // id in the store. Created fresh by `isc run`, or read back from the store by `isc resume`.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ std::string record_experiment(Store& store, Experiment& e, const BackendInfo& ba
 // Reads an unfinished run back (spec from the stored config, items from the store) and checks
 // that the task file and the model are still the ones the run started with.
 Experiment load_experiment(Store& store, const std::string& run_id);
+
+// A run in the store with exactly this configuration (run spec, task file hash, model hash), if any:
+// `isc run --reuse` continues or re-reports it instead of starting a second copy.
+std::optional<RunRecord> find_matching_run(const Store& store, const Experiment& e, const BackendInfo& backend);
 
 // The unfinished run of a store: the one named, or the only one not finished.
 std::string unfinished_run_id(const Store& store, const std::string& wanted);
