@@ -1,6 +1,7 @@
 // `isc run [RUNFILE] [flags]` and `isc resume STORE`: a complete multi-round experiment on a
 // model, every round committed to the results store, ending with the per-round table.
 #include <filesystem>
+#include <iostream>
 
 #include <fmt/core.h>
 
@@ -9,6 +10,7 @@
 #include "common/error.h"
 #include "protocol/experiment.h"
 #include "protocol/runner.h"
+#include "report/report_command.h"
 
 #include "tasks/perspective_scorer.h"
 #include "tasks/run_file.h"
@@ -30,7 +32,7 @@ struct RunFlags {
   int64_t limit = -1;
   int64_t seed = -1;
   double temperature = -1, top_p = -1;
-  bool shuffle = false, no_shuffle = false, skip_bad_lines = false, quiet = false, no_report = false;
+  bool shuffle = false, no_shuffle = false, skip_bad_lines = false, quiet = false, no_report = false, reuse = false;
   EngineFlags engine;
 };
 
@@ -90,12 +92,16 @@ std::unique_ptr<tasks::ToxicityScorer> make_toxicity_scorer(const std::string& n
   throw Error(fmt::format("unknown toxicity scorer '{}' (none, perspective)", name));
 }
 
+void report_run(const Store& store, const std::string& run_id) {
+  report::print_run_table(store, run_id, std::cout);
+}
+
 void finish_and_report(Store& store, const std::string& run_id, const protocol::RunStats& st, bool report) {
   fmt::print(stderr, "isc: run {} {}: {} rounds this session, {} tokens generated, {} prefilled, {:.1f} s\n", run_id,
              st.complete ? "finished" : "stopped", st.rounds_committed, st.generated_tokens, st.prefilled_tokens,
              st.seconds);
   fmt::print(stderr, "isc: results in {}\n", store.path());
-  (void)report;  // TODO(report): print the per-round table
+  if (report && st.complete) report_run(store, run_id);
 }
 
 void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
@@ -132,6 +138,7 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--skip-bad-lines", f.skip_bad_lines, "skip malformed data lines (reported) instead of stopping");
   cmd->add_flag("-q,--quiet", f.quiet, "no progress line");
   cmd->add_flag("--no-report", f.no_report, "do not print the per-round table at the end");
+  cmd->add_flag("--reuse", f.reuse, "if the store holds a run with this exact configuration, resume it (or just report it)");
   add_engine_flags(cmd, f.engine);
   cmd->callback([] {
     tasks::RunSpec spec = resolve_spec(f);
@@ -141,7 +148,21 @@ void register_run(CLI::App& app) {
     const std::filesystem::path out(e.run.out);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     Store store = Store::open(e.run.out, OpenMode::CreateOrOpen);
-    const std::string run_id = protocol::record_experiment(store, e, backend->info());
+    std::string run_id;
+    if (f.reuse) {
+      if (auto prev = protocol::find_matching_run(store, e, backend->info())) {
+        run_id = prev->run_id;
+        if (prev->status == "finished") {
+          fmt::print(stderr, "isc: run {} with this configuration is already finished in {}\n", run_id, store.path());
+          if (!f.no_report) report_run(store, run_id);
+          return;
+        }
+        if (prev->status != "running") store.reopen_run(run_id);
+        e.run_id = run_id;
+        fmt::print(stderr, "isc: resuming run {} ({} rounds stored)\n", run_id, store.count_rounds(run_id));
+      }
+    }
+    if (run_id.empty()) run_id = protocol::record_experiment(store, e, backend->info());
     fmt::print(stderr, "isc: run {}: task {}, {} items × {} conditions × {} rounds, model {}\n", run_id, e.task.name,
                e.items.size(), e.run.conditions.size(), e.run.rounds, e.run.model);
     protocol::RunnerOptions ro;

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   isc::cli::register_generate(app);
   isc::cli::register_run(app);
   isc::cli::register_resume(app);
+  isc::cli::register_report(app);
+  isc::cli::register_export(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,26 @@
+// The static sections of the HTML report, each a function from the summaries to an HTML fragment.
+// All store text goes through html_escape; element ids are made from indices, never from store text.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "metrics/calibration.h"
+#include "metrics/round_metrics.h"
+#include "report/run_summary.h"
+#include "report/series.h"
+
+namespace isc::report {
+
+std::string header_section(const std::vector<RunSummary>& runs, const std::string& generated_at);
+std::string legend_html(const std::vector<Series>& series);
+std::string curves_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
+std::string reliability_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
+std::string transitions_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
+std::string categories_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
+
+// One reliability diagram: accuracy per equal-width confidence bin against the diagonal, with the
+// bin counts written above the bars.
+std::string reliability_svg(const metrics::CalibrationMetrics& calibration, int round, const std::string& color,
+                            const std::string& id);
+
+}  // namespace isc::report

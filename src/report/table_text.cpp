@@ -1,0 +1,104 @@
+// The text form of the per-round table: fixed-width columns, "-" where a number does not apply.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "report/round_values.h"
+#include "report/series.h"
+#include "report/table.h"
+
+namespace isc::report {
+
+namespace {
+
+// Display width in code points (the headers hold arrows), so columns line up in a UTF-8 terminal.
+std::size_t width_of(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+  const std::size_t w = width_of(s);
+  return w >= width ? s : std::string(width - w, ' ') + s;
+}
+
+std::string cell(const MetricValue& v, Metric metric, bool with_ci) {
+  if (!v.value) return "-";
+  if (is_count(metric)) return fmt::format("{:.0f}", *v.value);
+  std::string s = fmt::format("{:.3f}", *v.value);
+  if (with_ci && v.ci) s += fmt::format(" [{:.3f}, {:.3f}]", v.ci->lower, v.ci->upper);
+  return s;
+}
+
+// Columns shown for a condition: those with a value in at least one round.
+std::vector<Metric> shown_metrics(const ConditionSummary& c) {
+  std::vector<Metric> shown;
+  for (Metric m : all_metrics()) {
+    const bool any = std::any_of(c.rounds.begin(), c.rounds.end(), [&](const metrics::RoundMetrics& r) {
+      return metric_value(r, m, c.rows.has_correctness).value.has_value() || (is_count(m) && r.round > c.rounds[0].round);
+    });
+    if (any) shown.push_back(m);
+  }
+  return shown;
+}
+
+void write_condition(const ConditionSummary& c, const std::string& label, std::ostream& out) {
+  out << fmt::format("condition {}: {} conversations", label, c.rows.conversations);
+  if (c.rows.carried) out << fmt::format(", {} rounds carried forward after early stop", c.rows.carried);
+  if (c.rows.missing) out << fmt::format(", {} rounds missing (unfinished run)", c.rows.missing);
+  if (c.n_bias_items) out << fmt::format(", bias over {} items", c.n_bias_items);
+  out << "\n";
+  const std::vector<Metric> shown = shown_metrics(c);
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> header = {"round", "n"};
+  for (Metric m : shown) header.push_back(m == Metric::Accuracy ? "accuracy [95% CI]" : metric_title(m));
+  table.push_back(header);
+  for (const metrics::RoundMetrics& r : c.rounds) {
+    std::vector<std::string> line = {fmt::format("{}", r.round), fmt::format("{}", r.n_items)};
+    for (Metric m : shown) line.push_back(cell(metric_value(r, m, c.rows.has_correctness), m, m == Metric::Accuracy));
+    table.push_back(line);
+  }
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& line : table)
+    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width_of(line[i]));
+  for (const auto& line : table) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size(); ++i) text += (i ? "  " : "  ") + pad(line[i], widths[i]);
+    out << text << "\n";
+  }
+  std::vector<std::string> converged;
+  for (Metric m : shown) {
+    if (m == Metric::Accuracy && !c.rows.has_correctness) continue;
+    if (auto p = metric_convergence(c.convergence, m)) converged.push_back(fmt::format("{} r{}", metric_title(m), p->round));
+  }
+  out << fmt::format("  converged (ε = {}): {}", c.convergence.epsilon,
+                     converged.empty() ? std::string("-") : fmt::format("{}", fmt::join(converged, ", ")));
+  if (c.convergence.answers)
+    out << fmt::format("; answers settle at round {:.2f} on average, {:.1f}% never change after round 1",
+                       c.convergence.answers->mean_round, 100.0 * c.convergence.answers->share_settled_at_first);
+  out << "\n";
+}
+
+}  // namespace
+
+void write_text_table(const std::vector<RunSummary>& runs, std::ostream& out) {
+  const std::vector<Series> series = list_series(runs);
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const RunSummary& s = runs[r];
+    if (r) out << "\n";
+    out << fmt::format("run {} ({}): task {}, model {}, {} items, {} rounds, {}\n", s.run.run_id, s.store_path,
+                       s.run.task, s.run.model, s.n_items, s.run.rounds, s.run.status);
+    for (const Series& line : series)
+      if (line.run == r) write_condition(s.conditions[line.condition], line.label, out);
+  }
+}
+
+void write_table(const std::vector<RunSummary>& runs, TableFormat format, std::ostream& out) {
+  switch (format) {
+    case TableFormat::Text: write_text_table(runs, out); break;
+    case TableFormat::Json: out << summaries_json(runs).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; break;
+    case TableFormat::Csv: write_csv_table(runs, out); break;
+  }
+}
+
+}  // namespace isc::report
