@@ -12,6 +12,7 @@
 #include "protocol/runner.h"
 #include "report/report_command.h"
 
+#include "tasks/judge_scorer.h"
 #include "tasks/perspective_scorer.h"
 #include "tasks/run_file.h"
 
@@ -27,7 +28,7 @@ struct EngineFlags {
 };
 
 struct RunFlags {
-  std::string run_file, task, model, out, conditions, categories, toxicity_scorer = "none";
+  std::string run_file, task, model, out, conditions, categories, toxicity_scorer = "none", html;
   int rounds = -1, top_k = -1, max_batch = -1, early_stop = -1, top_logprobs = 5;
   int64_t limit = -1;
   int64_t seed = -1;
@@ -86,22 +87,50 @@ std::unique_ptr<EmbeddedBackend> make_backend(const std::string& model, const En
   return std::make_unique<EmbeddedBackend>(model, o);
 }
 
-std::unique_ptr<tasks::ToxicityScorer> make_toxicity_scorer(const std::string& name) {
-  if (name == "none") return nullptr;
-  if (name == "perspective") return std::make_unique<tasks::PerspectiveScorer>(tasks::PerspectiveOptions{});
-  throw Error(fmt::format("unknown toxicity scorer '{}' (none, perspective)", name));
+// "none", "perspective" (PERSPECTIVE_API_KEY), "judge" (the run's own model rates each
+// completion) or "judge:MODEL" (another model file or folder as the judge).
+struct ToxicityScoring {
+  std::unique_ptr<Backend> judge_backend;
+  std::unique_ptr<tasks::ToxicityScorer> scorer;
+};
+
+ToxicityScoring make_toxicity_scorer(const std::string& name, Backend& run_backend, const EngineFlags& engine) {
+  ToxicityScoring t;
+  if (name == "none") return t;
+  if (name == "perspective") {
+    t.scorer = std::make_unique<tasks::PerspectiveScorer>(tasks::PerspectiveOptions{});
+  } else if (name == "judge") {
+    t.scorer = std::make_unique<tasks::JudgeScorer>(run_backend, tasks::JudgeOptions{});
+  } else if (name.rfind("judge:", 0) == 0) {
+    t.judge_backend = make_backend(name.substr(6), engine, 0);
+    t.scorer = std::make_unique<tasks::JudgeScorer>(*t.judge_backend, tasks::JudgeOptions{});
+  } else {
+    throw Error(fmt::format("unknown toxicity scorer '{}' (none, perspective, judge, judge:MODEL)", name));
+  }
+  return t;
 }
 
-void report_run(const Store& store, const std::string& run_id) {
+// The per-round table on stdout, and the HTML report when a path is given.
+void report_run(const Store& store, const std::string& run_id, const std::string& html) {
   report::print_run_table(store, run_id, std::cout);
+  if (!html.empty()) {
+    report::ReportRequest req;
+    req.stores = {store.path()};
+    req.run_id = run_id;
+    req.table = false;
+    req.html_path = html;
+    report::run_report(req, std::cout);
+    fmt::print(stderr, "isc: report written to {}\n", std::filesystem::absolute(html).string());
+  }
 }
 
-void finish_and_report(Store& store, const std::string& run_id, const protocol::RunStats& st, bool report) {
+void finish_and_report(Store& store, const std::string& run_id, const protocol::RunStats& st, bool report,
+                       const std::string& html) {
   fmt::print(stderr, "isc: run {} {}: {} rounds this session, {} tokens generated, {} prefilled, {:.1f} s\n", run_id,
              st.complete ? "finished" : "stopped", st.rounds_committed, st.generated_tokens, st.prefilled_tokens,
              st.seconds);
   fmt::print(stderr, "isc: results in {}\n", store.path());
-  if (report && st.complete) report_run(store, run_id);
+  if (report && st.complete) report_run(store, run_id, html);
 }
 
 void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
@@ -134,17 +163,18 @@ void register_run(CLI::App& app) {
   cmd->add_option("--early-stop", f.early_stop, "stop a conversation whose answer held for K rounds (0 = off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-logprobs", f.top_logprobs, "alternatives stored per token")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--toxicity-scorer", f.toxicity_scorer, "none (default) or perspective (PERSPECTIVE_API_KEY)");
+  cmd->add_option("--toxicity-scorer", f.toxicity_scorer, "none (default), perspective (PERSPECTIVE_API_KEY), judge (the run's model), judge:MODEL");
   cmd->add_flag("--skip-bad-lines", f.skip_bad_lines, "skip malformed data lines (reported) instead of stopping");
   cmd->add_flag("-q,--quiet", f.quiet, "no progress line");
   cmd->add_flag("--no-report", f.no_report, "do not print the per-round table at the end");
+  cmd->add_option("--html", f.html, "also write the HTML report of the run to this file");
   cmd->add_flag("--reuse", f.reuse, "if the store holds a run with this exact configuration, resume it (or just report it)");
   add_engine_flags(cmd, f.engine);
   cmd->callback([] {
     tasks::RunSpec spec = resolve_spec(f);
     protocol::Experiment e = protocol::prepare_experiment(spec);
-    auto tox = make_toxicity_scorer(f.toxicity_scorer);
     auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
+    ToxicityScoring tox = make_toxicity_scorer(f.toxicity_scorer, *backend, f.engine);
     const std::filesystem::path out(e.run.out);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     Store store = Store::open(e.run.out, OpenMode::CreateOrOpen);
@@ -154,7 +184,7 @@ void register_run(CLI::App& app) {
         run_id = prev->run_id;
         if (prev->status == "finished") {
           fmt::print(stderr, "isc: run {} with this configuration is already finished in {}\n", run_id, store.path());
-          if (!f.no_report) report_run(store, run_id);
+          if (!f.no_report) report_run(store, run_id, f.html);
           return;
         }
         if (prev->status != "running") store.reopen_run(run_id);
@@ -169,24 +199,25 @@ void register_run(CLI::App& app) {
     ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
     ro.top_logprobs = f.top_logprobs;
     ro.progress = !f.quiet;
-    ro.toxicity = tox.get();
+    ro.toxicity = tox.scorer.get();
     protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
-    finish_and_report(store, run_id, st, !f.no_report);
+    finish_and_report(store, run_id, st, !f.no_report, f.html);
   });
 }
 
 void register_resume(CLI::App& app) {
   auto* cmd = app.add_subcommand("resume", "Continue a killed or stopped run from its store");
-  static std::string store_path, run_id, toxicity_scorer = "none";
+  static std::string store_path, run_id, toxicity_scorer = "none", html;
   static bool quiet = false, no_report = false;
   static int top_logprobs = 5;
   static EngineFlags engine;
   cmd->add_option("store", store_path, "results store of the run")->required()->check(CLI::ExistingFile);
   cmd->add_option("--run", run_id, "run id (default: the store's only unfinished run)");
   cmd->add_option("--top-logprobs", top_logprobs, "alternatives stored per token (use the run's value)");
-  cmd->add_option("--toxicity-scorer", toxicity_scorer, "none (default) or perspective");
+  cmd->add_option("--toxicity-scorer", toxicity_scorer, "none (default), perspective, judge, judge:MODEL");
   cmd->add_flag("-q,--quiet", quiet, "no progress line");
   cmd->add_flag("--no-report", no_report, "do not print the per-round table at the end");
+  cmd->add_option("--html", html, "also write the HTML report of the run to this file");
   add_engine_flags(cmd, engine);
   cmd->callback([] {
     Store store = Store::open(store_path, OpenMode::CreateOrOpen);
@@ -198,16 +229,16 @@ void register_resume(CLI::App& app) {
       throw Error(fmt::format("{}: the model file changed since run '{}' started (sha256 {} vs {})", e.run.model, id,
                               backend->info().model_sha256, rec.model_sha256));
     if (rec.status != "running") store.reopen_run(id);
-    auto tox = make_toxicity_scorer(toxicity_scorer);
+    ToxicityScoring tox = make_toxicity_scorer(toxicity_scorer, *backend, engine);
     protocol::RunnerOptions ro;
     ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
     ro.top_logprobs = top_logprobs;
     ro.progress = !quiet;
-    ro.toxicity = tox.get();
+    ro.toxicity = tox.scorer.get();
     fmt::print(stderr, "isc: resuming run {} ({} of {} rounds stored)\n", id, store.count_rounds(id),
                static_cast<int64_t>(e.items.size() * e.run.conditions.size() * e.run.rounds));
     protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
-    finish_and_report(store, id, st, !no_report);
+    finish_and_report(store, id, st, !no_report, html);
   });
 }
 
