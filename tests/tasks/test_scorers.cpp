@@ -261,6 +261,9 @@ class FakeBackend : public Backend {
     return next_++;
   }
   void close_conversation(uint64_t) override { --open_; }
+  void restore_conversations(const std::vector<std::pair<uint64_t, std::vector<RestoredTurn>>>&) override {
+    throw Error("FakeBackend: restore is not used by the judge");
+  }
   std::vector<TurnResult> run_turns(const std::vector<TurnRequest>& requests) override {
     ++calls_;
     std::vector<TurnResult> out;
