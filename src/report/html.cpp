@@ -8,6 +8,7 @@
 #include "report/page_assets.h"
 #include "report/sections.h"
 #include "report/series.h"
+#include "report/winogender_section.h"
 
 namespace isc::report {
 
@@ -56,18 +57,21 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
   std::string tasks;
   for (const RunSummary& s : summaries) tasks += (tasks.empty() ? "" : ", ") + s.run.task;
 
+  const std::string pronouns = pronouns_section(summaries, series);  // "" unless some run is pronoun-scored
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"" << kContentPolicy << "\">"
       << "<title>isc report: " << html_escape(tasks) << "</title><style>" << page_css() << "</style></head><body>\n"
       << "<nav><a href=\"#curves\">curves</a><a href=\"#reliability\">reliability</a>"
       << "<a href=\"#transitions\">transitions</a><a href=\"#categories\">categories</a>"
+      << (pronouns.empty() ? "" : "<a href=\"#pronouns\">pronouns</a>")
       << "<a href=\"#viewer\">conversations</a></nav>\n";
   out << header_section(summaries, options.generated_at) << "\n<main>\n";
   out << curves_section(summaries, series) << "\n";
   out << reliability_section(summaries, series) << "\n";
   out << transitions_section(summaries, series) << "\n";
   out << categories_section(summaries, series) << "\n";
+  if (!pronouns.empty()) out << pronouns << "\n";
   out << kViewerControls << "</main>\n";
   out << "<script type=\"application/json\" id=\"isc-meta\">" << script_json(page_meta(runs, series)) << "</script>\n";
   // Data blocks are base64 (inert in a non-script type); ids are built from indices only.

@@ -118,6 +118,7 @@ RunSummary summarize_run(const Store& store, const std::string& run_id, const Su
         }
       }
       if (!any_bias_info(rows)) c.n_bias_items = 0;
+      c.pronouns = pronoun_rounds(items, stored, run->rounds);
       summary.conditions.push_back(std::move(c));
     } catch (const Error& e) {
       throw error_at(store.path(), where, e.what());

@@ -11,6 +11,7 @@
 #include "metrics/item_round.h"
 #include "metrics/round_metrics.h"
 #include "report/item_rows.h"
+#include "report/winogender_section.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -36,6 +37,7 @@ struct ConditionSummary {
   std::vector<metrics::RoundMetrics> rounds;
   metrics::ConditionConvergence convergence;
   std::vector<CategoryRounds> categories;  // by category name; empty when no item has a category
+  PronounRounds pronouns;                  // pronoun-scored runs only (see winogender_section.h)
 };
 
 struct RunSummary {

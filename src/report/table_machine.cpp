@@ -61,6 +61,32 @@ std::string csv_field(const std::string& s) {
 
 std::string csv_number(const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string(); }
 
+// null for a condition without pronoun measures, so every condition has the same keys.
+nlohmann::json pronouns_json(const PronounRounds& p) {
+  if (p.rounds.empty()) return nullptr;
+  nlohmann::json rounds = nlohmann::json::array();
+  for (const PronounRound& r : p.rounds) {
+    const tasks::WinogenderSummary& s = r.summary;
+    rounds.push_back({{"round", r.round},
+                      {"total", s.total},
+                      {"neutral", s.neutral},
+                      {"male", s.male},
+                      {"female", s.female},
+                      {"unparseable", s.unparseable},
+                      {"neutral_share", s.neutral_share},
+                      {"occupations", s.occupations},
+                      {"mean_abs_gap", or_null(s.mean_abs_gap)},
+                      {"bls_correlation", or_null(s.bls_correlation)}});
+  }
+  return {{"items", p.items}, {"items_left_out", p.items_left_out}, {"rounds", std::move(rounds)}};
+}
+
+const PronounRound* pronoun_round(const PronounRounds& p, int round) {
+  for (const PronounRound& r : p.rounds)
+    if (r.round == round) return &r;
+  return nullptr;
+}
+
 }  // namespace
 
 nlohmann::json summaries_json(const std::vector<RunSummary>& runs) {
@@ -79,7 +105,8 @@ nlohmann::json summaries_json(const std::vector<RunSummary>& runs) {
                            {"n_bias_items", c.n_bias_items},
                            {"rounds", rounds_json(c.rounds, c.rows.has_correctness)},
                            {"convergence", c.convergence},
-                           {"categories", nlohmann::json::array()}};
+                           {"categories", nlohmann::json::array()},
+                           {"pronouns", pronouns_json(c.pronouns)}};
       for (const CategoryRounds& cat : c.categories)
         cj["categories"].push_back({{"category", cat.category},
                                     {"n_items", cat.n_items},
@@ -103,6 +130,9 @@ void write_csv_table(const std::vector<RunSummary>& runs, std::ostream& out) {
   for (Metric m : all_metrics())
     if (has_series_convergence(m))
       header.push_back(std::string("converged_round_") + metric_key(m));
+  // Pronoun-scored conditions only (empty elsewhere); appended so the metric columns keep their places.
+  for (const char* name : {"pronoun_neutral_share", "pronoun_mean_abs_gap", "pronoun_bls_correlation"})
+    header.push_back(name);
   for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << header[i];
   out << "\r\n";
   for (const RunSummary& s : runs)
@@ -124,6 +154,10 @@ void write_csv_table(const std::vector<RunSummary>& runs, std::ostream& out) {
                                                                               : metric_convergence(c.convergence, m);
             row.push_back(p ? fmt::format("{}", p->round) : "");
           }
+        const PronounRound* pr = pronoun_round(c.pronouns, r.round);
+        row.push_back(pr ? fmt::format("{}", pr->summary.neutral_share) : "");
+        row.push_back(csv_number(pr ? pr->summary.mean_abs_gap : std::nullopt));
+        row.push_back(csv_number(pr ? pr->summary.bls_correlation : std::nullopt));
         for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << row[i];
         out << "\r\n";
       }

@@ -77,6 +77,7 @@ void write_condition(const ConditionSummary& c, const std::string& label, std::o
     out << fmt::format("; answers settle at round {:.2f} on average, {:.1f}% never change after round 1",
                        c.convergence.answers->mean_round, 100.0 * c.convergence.answers->share_settled_at_first);
   out << "\n";
+  out << pronoun_text(c.pronouns);  // empty unless the condition's rows are pronoun-scored
 }
 
 }  // namespace
