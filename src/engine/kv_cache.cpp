@@ -1,31 +1,40 @@
 // KvCache: growth keeps old contents; fork copies only the valid prefix, never the spare capacity.
+// Keys are stored in blocks of 16 positions transposed, so one vector load holds 16 keys' values of
+// one dimension; values stay one row per position.
 #include "engine/kv_cache.h"
 
 #include <algorithm>
 
+#include <fmt/core.h>
+
 #include "common/error.h"
+#include "engine/kernels.h"
 
 namespace isc {
+
+namespace {
+constexpr int64_t kBlock = kernels::kKeyBlock;
+int64_t blocks_for(int64_t positions) { return (positions + kBlock - 1) / kBlock; }
+}  // namespace
 
 KvCache::KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, at::ScalarType dtype,
                  int64_t initial_capacity)
     : n_layers_(n_layers), n_kv_heads_(n_kv_heads), head_dim_(head_dim), dtype_(dtype) {
-  reserve(std::max<int64_t>(initial_capacity, 16));
+  if (dtype != at::kFloat && dtype != at::kBFloat16) throw Error("KvCache: dtype must be fp32 or bf16");
+  reserve(std::max<int64_t>(initial_capacity, kBlock));
 }
 
-size_t KvCache::bytes() const {
-  return 2 * static_cast<size_t>(k_.numel()) * k_.element_size();
-}
+size_t KvCache::bytes() const { return 2 * static_cast<size_t>(k_.numel()) * k_.element_size(); }
 
 void KvCache::reserve(int64_t n) {
   if (n <= capacity_) return;
-  int64_t cap = std::max<int64_t>(capacity_, 16);
+  int64_t cap = std::max<int64_t>(capacity_, kBlock);
   while (cap < n) cap *= 2;
   auto opts = at::TensorOptions().dtype(dtype_);
-  at::Tensor k = at::empty({n_layers_, n_kv_heads_, cap, head_dim_}, opts);
+  at::Tensor k = at::empty({n_layers_, n_kv_heads_, cap / kBlock, head_dim_, kBlock}, opts);
   at::Tensor v = at::empty({n_layers_, n_kv_heads_, cap, head_dim_}, opts);
   if (length_ > 0) {
-    k.narrow(2, 0, length_).copy_(k_.narrow(2, 0, length_));
+    k.narrow(2, 0, blocks_for(length_)).copy_(k_.narrow(2, 0, blocks_for(length_)));
     v.narrow(2, 0, length_).copy_(v_.narrow(2, 0, length_));
   }
   k_ = k;
@@ -33,16 +42,55 @@ void KvCache::reserve(int64_t n) {
   capacity_ = cap;
 }
 
-void KvCache::write(int64_t layer, int64_t pos, const at::Tensor& k, const at::Tensor& v) {
-  const int64_t len = k.size(0);
-  if (pos + len > capacity_) throw Error("KvCache::write past capacity (reserve first)");
-  // [len, kv, hd] -> [kv, len, hd]
-  k_[layer].narrow(1, pos, len).copy_(k.transpose(0, 1));
-  v_[layer].narrow(1, pos, len).copy_(v.transpose(0, 1));
+void KvCache::write_rows(int64_t layer, int64_t pos, int64_t len, const float* k, const float* v, int64_t ld) {
+  if (layer < 0 || layer >= n_layers_ || pos < 0 || pos + len > capacity_)
+    throw Error(fmt::format("KvCache::write_rows: layer {} positions [{}, {}) outside the cache (capacity {})", layer,
+                            pos, pos + len, capacity_));
+  const int64_t hd = head_dim_, layer_elems = n_kv_heads_ * capacity_ * hd;
+  const bool bf16 = dtype_ == at::kBFloat16;
+  char* kb = static_cast<char*>(k_.data_ptr());
+  char* vb = static_cast<char*>(v_.data_ptr());
+  const size_t es = k_.element_size();
+  for (int64_t i = 0; i < len; ++i) {
+    const int64_t p = pos + i;
+    for (int64_t h = 0; h < n_kv_heads_; ++h) {
+      const int64_t head0 = layer * layer_elems + h * capacity_ * hd;
+      const float* ks = k + i * ld + h * hd;
+      const float* vs = v + i * ld + h * hd;
+      const int64_t kbase = head0 + (p / kBlock) * hd * kBlock + p % kBlock;  // + d·16
+      for (int64_t d = 0; d < hd; ++d) {
+        const int64_t at = kbase + d * kBlock;
+        if (bf16) reinterpret_cast<uint16_t*>(kb)[at] = kernels::to_bf16(ks[d]);
+        else reinterpret_cast<float*>(kb)[at] = ks[d];
+      }
+      char* vdst = vb + (head0 + p * hd) * es;
+      if (bf16) kernels::to_bf16(vs, hd, reinterpret_cast<uint16_t*>(vdst));
+      else std::copy(vs, vs + hd, reinterpret_cast<float*>(vdst));
+    }
+  }
 }
 
-at::Tensor KvCache::keys(int64_t layer, int64_t len) const { return k_[layer].narrow(1, 0, len); }
-at::Tensor KvCache::values(int64_t layer, int64_t len) const { return v_[layer].narrow(1, 0, len); }
+kernels::KvView KvCache::view(int64_t layer) const {
+  const int64_t layer_elems = n_kv_heads_ * capacity_ * head_dim_;
+  const size_t es = k_.element_size();
+  return {static_cast<const char*>(k_.data_ptr()) + layer * layer_elems * es,
+          static_cast<const char*>(v_.data_ptr()) + layer * layer_elems * es, capacity_, dtype_ == at::kBFloat16};
+}
+
+void KvCache::read(int64_t layer, int64_t kv_head, int64_t pos, float* key, float* value) const {
+  if (pos < 0 || pos >= capacity_) throw Error(fmt::format("KvCache::read: position {} outside the cache", pos));
+  const int64_t hd = head_dim_, head0 = layer * n_kv_heads_ * capacity_ * hd + kv_head * capacity_ * hd;
+  for (int64_t d = 0; d < hd; ++d) {
+    const int64_t kat = head0 + (pos / kBlock) * hd * kBlock + d * kBlock + pos % kBlock, vat = head0 + pos * hd + d;
+    if (dtype_ == at::kBFloat16) {
+      key[d] = kernels::from_bf16(reinterpret_cast<const uint16_t*>(k_.data_ptr())[kat]);
+      value[d] = kernels::from_bf16(reinterpret_cast<const uint16_t*>(v_.data_ptr())[vat]);
+    } else {
+      key[d] = k_.data_ptr<float>()[kat];
+      value[d] = v_.data_ptr<float>()[vat];
+    }
+  }
+}
 
 void KvCache::set_length(int64_t n) {
   if (n < 0 || n > capacity_) throw Error("KvCache::set_length out of range");
@@ -52,7 +100,7 @@ void KvCache::set_length(int64_t n) {
 KvCache KvCache::fork() const {
   KvCache child(n_layers_, n_kv_heads_, head_dim_, dtype_, length_ + 64);
   if (length_ > 0) {
-    child.k_.narrow(2, 0, length_).copy_(k_.narrow(2, 0, length_));
+    child.k_.narrow(2, 0, blocks_for(length_)).copy_(k_.narrow(2, 0, blocks_for(length_)));
     child.v_.narrow(2, 0, length_).copy_(v_.narrow(2, 0, length_));
   }
   child.length_ = length_;

@@ -1,9 +1,11 @@
-// Per-sequence key/value cache that lives across rounds of a conversation: one contiguous block
-// per layer laid out [kv_head][position][head_dim], grown by doubling, forkable by copying.
+// Per-sequence key/value cache that lives across rounds of a conversation, grown by doubling,
+// forkable by copying. Laid out for the attention kernel (attention.h), so it reads without copies.
 #pragma once
 #include <cstdint>
 
 #include <ATen/ATen.h>
+
+#include "engine/attention.h"
 
 namespace isc {
 
@@ -18,11 +20,13 @@ class KvCache {
 
   // Makes room for `n` positions in total, keeping the contents.
   void reserve(int64_t n);
-  // Writes keys/values [len, n_kv_heads, head_dim] for positions [pos, pos+len) of one layer.
-  void write(int64_t layer, int64_t pos, const at::Tensor& k, const at::Tensor& v);
-  // Views [n_kv_heads, len, head_dim] of the first `len` positions of a layer.
-  at::Tensor keys(int64_t layer, int64_t len) const;
-  at::Tensor values(int64_t layer, int64_t len) const;
+  // Writes the keys and values of positions [pos, pos+len) of one layer from fp32 rows: k and v of
+  // row i start at k + i·ld (n_kv_heads·head_dim values), rounded to the cache's dtype.
+  void write_rows(int64_t layer, int64_t pos, int64_t len, const float* k, const float* v, int64_t ld);
+  // Raw view of one layer for the attention kernel (valid until the next reserve()).
+  kernels::KvView view(int64_t layer) const;
+  // Key / value of one position and head as fp32 (tests, debugging).
+  void read(int64_t layer, int64_t kv_head, int64_t pos, float* key, float* value) const;
   // Marks positions [0, n) valid (after all layers of a step were written) or drops the tail.
   void set_length(int64_t n);
   // An independent copy of the valid prefix: a child that continues from this state.
@@ -33,7 +37,9 @@ class KvCache {
   at::ScalarType dtype_;
   int64_t length_ = 0;
   int64_t capacity_ = 0;
-  at::Tensor k_, v_;  // [n_layers, n_kv_heads, capacity, head_dim]
+  // keys [n_layers, n_kv_heads, capacity/16, head_dim, 16] (16 positions side by side per dimension),
+  // values [n_layers, n_kv_heads, capacity, head_dim]; capacity is a multiple of 16
+  at::Tensor k_, v_;
 };
 
 }  // namespace isc

@@ -1,5 +1,6 @@
 // The decoder forward pass of the Llama family (RMSNorm, rotate-half RoPE, GQA, SwiGLU; Qwen2's
-// qkv bias) over a batch of sequence chunks, each continuing its own KvCache.
+// qkv bias) over a batch of sequence chunks, each continuing its own KvCache. Batch-invariant: a
+// row's logits are bit-identical whatever else is in the batch and however its prompt was chunked.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -42,22 +43,18 @@ class Model {
   Model(ModelConfig config, ModelWeights weights, at::ScalarType dtype);
 
   const ModelConfig& config() const { return config_; }
-  at::ScalarType dtype() const { return dtype_; }
+  at::ScalarType dtype() const { return dtype_; }    // of the weights: kFloat, kBFloat16 or kChar
+  at::ScalarType cache_dtype() const;               // of the KV cache: kFloat, else kBFloat16
   KvCache new_cache(int64_t capacity = 256) const;
   size_t weight_bytes() const;
 
   ForwardResult forward(const ForwardRequest& request) const;
 
  private:
-  at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
-  at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
-  void attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t layer,
-                 const std::vector<SequenceChunk>& chunks, at::Tensor& out) const;
-
   ModelConfig config_;
   ModelWeights w_;
   at::ScalarType dtype_;
-  at::Tensor inv_freq_;  // [head_dim/2] fp32, scaling applied
+  std::vector<float> inv_freq_;  // [head_dim/2], scaling applied
 };
 
 }  // namespace isc

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "engine/kernels.h"
 
 namespace isc {
 
@@ -27,8 +28,11 @@ void log_softmax(const float* logits, int64_t vocab, std::vector<float>& out) {
   out.resize(vocab);
   float mx = -INFINITY;
   for (int64_t i = 0; i < vocab; ++i) mx = std::max(mx, logits[i]);
+  // exp over the whole vocabulary is the per-token hot spot: vectorised exp, fixed-order sum.
+  for (int64_t i = 0; i < vocab; ++i) out[i] = logits[i] - mx;
+  kernels::exp_inplace(out.data(), vocab);
   double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
+  for (int64_t i = 0; i < vocab; ++i) sum += out[i];
   const float lse = mx + static_cast<float>(std::log(sum));
   for (int64_t i = 0; i < vocab; ++i) out[i] = logits[i] - lse;
 }

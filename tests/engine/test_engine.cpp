@@ -190,7 +190,7 @@ TEST(Engine, PromptLongerThanTheContextIsAClearError) {
 TEST(Engine, EmbeddedBackendConversationPrefillsEachTokenOnce) {
   EmbeddedBackend backend(Engine::load(test::default_model_path()));
   uint64_t conv = backend.open_conversation();
-  int64_t prefilled = 0, generated = 0;
+  int64_t prefilled = 0, fed_back = 0;
   TurnResult last;
   for (int round = 1; round <= 4; ++round) {
     TurnRequest req;
@@ -202,16 +202,18 @@ TEST(Engine, EmbeddedBackendConversationPrefillsEachTokenOnce) {
     req.score_continuations = {" (a)", " (b)", " (c)"};
     last = backend.run_turns({req})[0];
     prefilled += last.prefilled_tokens;
-    generated += static_cast<int64_t>(last.tokens.size());
+    fed_back += last.generated_cached;
+    // a turn feeds back every generated token but possibly the last one sampled
+    EXPECT_GE(last.generated_cached + 1, static_cast<int64_t>(last.tokens.size()));
+    EXPECT_LE(last.generated_cached, static_cast<int64_t>(last.tokens.size()));
     ASSERT_EQ(last.continuation_logprobs.size(), 3u);
     EXPECT_EQ(last.prefilled_tokens, static_cast<int64_t>(last.prompt_tokens.size()));
   }
   // Every token in the cache was computed once: as prompt, or as a generated token fed back.
-  const int64_t fed_back = generated - 4;  // the last token of each turn is never fed
   EXPECT_EQ(prefilled + fed_back, last.context_tokens);
   const auto& msgs = backend.messages(conv);
-  ASSERT_EQ(msgs.size(), 9u);  // system + 4 × (user, assistant)
-  EXPECT_EQ(msgs[0].role, "system");
+  ASSERT_EQ(msgs.size(), 8u);  // 4 × (user, assistant); the template adds its default system text
+  EXPECT_EQ(msgs[0].role, "user");
   EXPECT_EQ(msgs.back().content.rfind("The single most likely answer choice is", 0), 0u);
 }
 

@@ -1,0 +1,224 @@
+// Attention per (query row, kv head): the heads sharing a kv head run together so each key block
+// and value row is loaded once. Scores for 16 keys come out of one vector (keys are stored
+// transposed); max, exp, sum and the weighted values run in increasing key order.
+#include "engine/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <ATen/Parallel.h>
+
+#include "common/error.h"
+#include "engine/kernels.h"
+#include "engine/kernels_avx512.h"
+
+namespace isc::kernels {
+
+namespace {
+
+constexpr int kMaxHeadSet = 4;  // heads of one kv group computed together
+
+template <typename T>
+float kv_value(const T* p, int64_t i) {
+  if constexpr (sizeof(T) == 2) return from_bf16(p[i]);
+  else return p[i];
+}
+
+// Heads [0, gh) at q + h·hd over keys [0, n); s: gh rows of scratch, sld apart.
+template <typename T>
+void attend_portable(int gh, const float* q, const T* keys, const T* vals, int64_t n, int64_t hd, float scale,
+                     float* s, int64_t sld, float* out) {
+  for (int h = 0; h < gh; ++h) {
+    const float* qh = q + h * hd;
+    float* sh = s + h * sld;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; ++j) {
+      const T* kb = keys + (j / kKeyBlock) * hd * kKeyBlock + j % kKeyBlock;
+      float d = 0.0f;
+      for (int64_t c = 0; c < hd; ++c) d += qh[c] * kv_value(kb, c * kKeyBlock);
+      sh[j] = d * scale;
+      mx = std::max(mx, sh[j]);
+    }
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      sh[j] = std::exp(sh[j] - mx);
+      sum += sh[j];
+    }
+    float* oh = out + h * hd;
+    for (int64_t c = 0; c < hd; ++c) oh[c] = 0.0f;
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t c = 0; c < hd; ++c) oh[c] += sh[j] * kv_value(vals + j * hd, c);
+    const float inv = 1.0f / sum;
+    for (int64_t c = 0; c < hd; ++c) oh[c] *= inv;
+  }
+}
+
+#if ISC_HAVE_X86
+template <typename T>
+ISC_AVX512 inline __m512 load_kv(const T* p, __mmask16 m) {
+  if constexpr (sizeof(T) == 2) return avx512::load_bf16(p, m);
+  else return _mm512_maskz_loadu_ps(m, p);
+}
+
+template <int GH, typename T>
+ISC_AVX512 void attend_avx512(const float* q, const T* keys, const T* vals, int64_t n, int64_t hd, float scale,
+                              float* s, int64_t sld, float* out) {
+  using avx512::tail_mask;
+  const __m512 vscale = _mm512_set1_ps(scale);
+  // scores, 16 keys per vector; per score the dimensions are summed as (even d) + (odd d)
+  for (int64_t j = 0; j < n; j += kKeyBlock) {
+    const T* kb = keys + (j / kKeyBlock) * hd * kKeyBlock;
+    __m512 a0[GH], a1[GH];
+#pragma GCC unroll 4
+    for (int h = 0; h < GH; ++h) a0[h] = a1[h] = _mm512_setzero_ps();
+    int64_t d = 0;
+    const char* next = reinterpret_cast<const char*>(kb + hd * kKeyBlock);  // the following key block
+    for (; d + 1 < hd; d += 2) {
+      _mm_prefetch(next + d * kKeyBlock * sizeof(T), _MM_HINT_T0);
+      if (sizeof(T) == 4) _mm_prefetch(next + (d + 1) * kKeyBlock * sizeof(T), _MM_HINT_T0);
+      const __m512 k0 = load_kv(kb + d * kKeyBlock, 0xFFFF), k1 = load_kv(kb + (d + 1) * kKeyBlock, 0xFFFF);
+#pragma GCC unroll 4
+      for (int h = 0; h < GH; ++h) {
+        a0[h] = _mm512_fmadd_ps(_mm512_set1_ps(q[h * hd + d]), k0, a0[h]);
+        a1[h] = _mm512_fmadd_ps(_mm512_set1_ps(q[h * hd + d + 1]), k1, a1[h]);
+      }
+    }
+    if (d < hd) {
+      const __m512 k0 = load_kv(kb + d * kKeyBlock, 0xFFFF);
+#pragma GCC unroll 4
+      for (int h = 0; h < GH; ++h) a0[h] = _mm512_fmadd_ps(_mm512_set1_ps(q[h * hd + d]), k0, a0[h]);
+    }
+    const __mmask16 m = tail_mask(n - j);
+#pragma GCC unroll 4
+    for (int h = 0; h < GH; ++h) _mm512_mask_storeu_ps(s + h * sld + j, m, _mm512_mul_ps(_mm512_add_ps(a0[h], a1[h]), vscale));
+  }
+  // softmax numerators and their sums (the lane of key j is j mod 16, whatever the batch)
+  __m512 inv[GH];
+#pragma GCC unroll 4
+  for (int h = 0; h < GH; ++h) {
+    float* sh = s + h * sld;
+    __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    for (int64_t j = 0; j < n; j += 16) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(vmax, tail_mask(n - j), sh + j));
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+    __m512 vsum = _mm512_setzero_ps();
+    for (int64_t j = 0; j < n; j += 16) {
+      const __mmask16 m = tail_mask(n - j);
+      const __m512 e = _mm512_maskz_mov_ps(m, avx512::exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, sh + j), mx)));
+      _mm512_mask_storeu_ps(sh + j, m, e);
+      vsum = _mm512_add_ps(vsum, e);
+    }
+    inv[h] = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+  }
+  // weighted values, 64 dimensions per pass so a value row is read once (one pass when hd ≤ 64)
+  for (int64_t c = 0; c < hd; c += 64) {
+    __mmask16 m[4];
+#pragma GCC unroll 4
+    for (int q4 = 0; q4 < 4; ++q4) m[q4] = c + 16 * q4 < hd ? tail_mask(hd - c - 16 * q4) : 0;
+    __m512 o[GH][4];
+#pragma GCC unroll 4
+    for (int h = 0; h < GH; ++h)
+#pragma GCC unroll 4
+      for (int q4 = 0; q4 < 4; ++q4) o[h][q4] = _mm512_setzero_ps();
+    for (int64_t j = 0; j < n; ++j) {
+      const T* vr = vals + j * hd + c;
+      // the value rows are a stream the hardware prefetcher follows too slowly on its own
+      _mm_prefetch(reinterpret_cast<const char*>(vr + 8 * hd), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(vr + 8 * hd) + 64, _MM_HINT_T0);
+      __m512 v[4];
+#pragma GCC unroll 4
+      for (int q4 = 0; q4 < 4; ++q4) v[q4] = load_kv(vr + 16 * q4, m[q4]);
+#pragma GCC unroll 4
+      for (int h = 0; h < GH; ++h) {
+        const __m512 p = _mm512_set1_ps(s[h * sld + j]);
+#pragma GCC unroll 4
+        for (int q4 = 0; q4 < 4; ++q4) o[h][q4] = _mm512_fmadd_ps(p, v[q4], o[h][q4]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int h = 0; h < GH; ++h)
+#pragma GCC unroll 4
+      for (int q4 = 0; q4 < 4; ++q4)
+        if (m[q4]) _mm512_mask_storeu_ps(out + h * hd + c + 16 * q4, m[q4], _mm512_mul_ps(o[h][q4], inv[h]));
+  }
+}
+
+template <typename T>
+void attend_avx512_heads(int gh, const float* q, const T* k, const T* v, int64_t n, int64_t hd, float scale, float* s,
+                         int64_t sld, float* out) {
+  switch (gh) {
+    case 1: return attend_avx512<1>(q, k, v, n, hd, scale, s, sld, out);
+    case 2: return attend_avx512<2>(q, k, v, n, hd, scale, s, sld, out);
+    case 3: return attend_avx512<3>(q, k, v, n, hd, scale, s, sld, out);
+    default: return attend_avx512<4>(q, k, v, n, hd, scale, s, sld, out);
+  }
+}
+#endif
+
+// The heads of kv head `g` for one query row that sees n keys.
+void attend_group(const float* q, const KvView& kv, int64_t g, int64_t group, int64_t n, int64_t hd, float scale,
+                  float* s, int64_t sld, float* out) {
+  if (n <= 0) throw Error("attention: a query must see at least its own key");
+  const int64_t off = g * kv.capacity * hd;
+  const bool fast = active_isa() != Isa::Portable;
+  for (int64_t h0 = 0; h0 < group; h0 += kMaxHeadSet) {
+    const int gh = static_cast<int>(std::min<int64_t>(kMaxHeadSet, group - h0));
+    const float* qh = q + h0 * hd;
+    float* oh = out + h0 * hd;
+    if (kv.bf16) {
+      const auto* k = static_cast<const uint16_t*>(kv.k) + off;
+      const auto* v = static_cast<const uint16_t*>(kv.v) + off;
+#if ISC_HAVE_X86
+      if (fast) { attend_avx512_heads(gh, qh, k, v, n, hd, scale, s, sld, oh); continue; }
+#endif
+      attend_portable(gh, qh, k, v, n, hd, scale, s, sld, oh);
+    } else {
+      const auto* k = static_cast<const float*>(kv.k) + off;
+      const auto* v = static_cast<const float*>(kv.v) + off;
+#if ISC_HAVE_X86
+      if (fast) { attend_avx512_heads(gh, qh, k, v, n, hd, scale, s, sld, oh); continue; }
+#endif
+      attend_portable(gh, qh, k, v, n, hd, scale, s, sld, oh);
+    }
+  }
+  (void)fast;
+}
+
+}  // namespace
+
+void attention(const float* q, int64_t ldq, const std::vector<AttentionSpan>& spans, const AttentionShape& shape,
+               float* out, int64_t ldo) {
+  const int64_t H = shape.n_heads, KV = shape.n_kv_heads, hd = shape.head_dim;
+  if (KV <= 0 || H % KV) throw Error("attention: heads must be a multiple of kv heads");
+  const int64_t group = H / KV;
+  // (span, row) pairs, alternating from the cheap and the expensive end, so that the contiguous
+  // ranges at::parallel_for hands to the threads cost about the same.
+  struct Row { const AttentionSpan* span; int64_t i; };
+  std::vector<Row> rows;
+  int64_t max_keys = 0;
+  for (const AttentionSpan& sp : spans) {
+    if (sp.pos0 + sp.len > sp.kv.capacity) throw Error("attention: span past its cache's capacity");
+    for (int64_t i = 0; i < sp.len; ++i) rows.push_back({&sp, i});
+    max_keys = std::max(max_keys, sp.pos0 + sp.len);
+  }
+  std::vector<Row> order;
+  order.reserve(rows.size());
+  for (size_t a = 0, b = rows.size(); a < b;) {
+    order.push_back(rows[a++]);
+    if (a < b) order.push_back(rows[--b]);
+  }
+  const int64_t sld = (max_keys + 15) / 16 * 16;
+  const int64_t items = static_cast<int64_t>(order.size()) * KV;
+  at::parallel_for(0, items, 1, [&](int64_t b, int64_t e) {
+    thread_local std::vector<float> scores;
+    if (static_cast<int64_t>(scores.size()) < sld * kMaxHeadSet) scores.resize(sld * kMaxHeadSet);
+    for (int64_t it = b; it < e; ++it) {
+      const Row& r = order[it / KV];
+      const int64_t g = it % KV, row = r.span->row0 + r.i;
+      attend_group(q + row * ldq + g * group * hd, r.span->kv, g, group, r.span->pos0 + r.i + 1, hd, shape.scale,
+                   scores.data(), sld, out + row * ldo + g * group * hd);
+    }
+  });
+}
+
+}  // namespace isc::kernels

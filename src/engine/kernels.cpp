@@ -1,0 +1,258 @@
+// Kernel dispatch (ISA chosen once per process), weight packing, threading over output columns,
+// and the portable fallbacks: plain loops with the same fixed per-element order as the fast paths.
+#include "engine/kernels.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <fmt/core.h>
+
+#include "common/error.h"
+#include "engine/kernels_avx512.h"
+
+namespace isc::kernels {
+
+namespace {
+
+Isa detect() {
+  if (avx512::cpu_has_avx512_bf16()) return Isa::Avx512Bf16;
+  if (avx512::cpu_has_avx512()) return Isa::Avx512;
+  return Isa::Portable;
+}
+
+std::atomic<int>& isa_slot() {
+  static std::atomic<int> slot{static_cast<int>(detect())};
+  return slot;
+}
+
+int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+// --- portable paths: per output element, k runs in increasing order, one accumulator.
+
+void linear_f32_portable(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, int64_t p0,
+                         int64_t p1, float* y, int64_t ldy, bool accumulate) {
+  const float* wd = static_cast<const float*>(w.data());
+  const int64_t kp = w.k_padded();
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* panel = wd + p * kp * 16;
+    const int64_t cols = std::min<int64_t>(16, w.n() - p * 16);
+    for (int64_t i = 0; i < m; ++i) {
+      float acc[16] = {};
+      for (int64_t k = 0; k < kp; ++k) {
+        const float xv = x[i * ldx + k];
+        for (int c = 0; c < 16; ++c) acc[c] += xv * panel[k * 16 + c];
+      }
+      float* dst = y + i * ldy + p * 16;
+      for (int64_t c = 0; c < cols; ++c) dst[c] = accumulate ? dst[c] + acc[c] : acc[c];
+    }
+  }
+}
+
+void linear_bf16_portable(const uint16_t* x, int64_t m, int64_t ldx, const PackedMatrix& w, int64_t p0,
+                          int64_t p1, float* y, int64_t ldy, bool accumulate) {
+  const uint16_t* wd = static_cast<const uint16_t*>(w.data());
+  const int64_t kp = w.k_padded();
+  for (int64_t p = p0; p < p1; ++p) {
+    const uint16_t* panel = wd + p * kp * 16;
+    const int64_t cols = std::min<int64_t>(16, w.n() - p * 16);
+    for (int64_t i = 0; i < m; ++i) {
+      float acc[16] = {};
+      for (int64_t kk = 0; kk < kp / 2; ++kk) {
+        const float x0 = from_bf16(x[i * ldx + 2 * kk]), x1 = from_bf16(x[i * ldx + 2 * kk + 1]);
+        for (int c = 0; c < 16; ++c) {
+          const uint16_t* pair = panel + kk * 32 + c * 2;
+          acc[c] += x0 * from_bf16(pair[0]) + x1 * from_bf16(pair[1]);
+        }
+      }
+      float* dst = y + i * ldy + p * 16;
+      for (int64_t c = 0; c < cols; ++c) dst[c] = accumulate ? dst[c] + acc[c] : acc[c];
+    }
+  }
+}
+
+void rms_norm_portable(const float* x, int64_t dim, const float* weight, float eps, float* out) {
+  float s = 0.0f;
+  for (int64_t k = 0; k < dim; ++k) s += x[k] * x[k];
+  const float r = 1.0f / std::sqrt(s / static_cast<float>(dim) + eps);
+  for (int64_t k = 0; k < dim; ++k) out[k] = x[k] * r * weight[k];
+}
+
+// Splits panels [0, panels) over the threads in whole tiles; the split only decides who computes
+// a column, never how.
+template <typename F>
+void for_panels(int64_t panels, int64_t work_per_panel, const F& f) {
+  constexpr int64_t kGroup = 4;
+  const int64_t groups = (panels + kGroup - 1) / kGroup;
+  // below ~64k multiply-adds per group a thread costs more than it saves
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, work_per_panel * kGroup));
+  at::parallel_for(0, groups, grain, [&](int64_t g0, int64_t g1) {
+    f(g0 * kGroup, std::min(panels, g1 * kGroup));
+  });
+}
+
+}  // namespace
+
+Isa detected_isa() {
+  static const Isa isa = detect();
+  return isa;
+}
+Isa active_isa() { return static_cast<Isa>(isa_slot().load(std::memory_order_relaxed)); }
+void set_isa(Isa isa) {
+  if (static_cast<int>(isa) > static_cast<int>(detected_isa()))
+    throw Error(fmt::format("kernels: this CPU cannot run the {} path", isa_name(isa)));
+  isa_slot().store(static_cast<int>(isa));
+}
+std::string isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Portable: return "portable";
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx512Bf16: return "avx512_bf16";
+  }
+  return "?";
+}
+
+uint16_t to_bf16(float f) {
+  if (std::isnan(f)) return 0x7FC0;
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  u += 0x7FFF + ((u >> 16) & 1);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float from_bf16(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+void to_bf16(const float* x, int64_t n, uint16_t* out) {
+  if (active_isa() != Isa::Portable) return avx512::to_bf16(x, n, out);
+  for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(x[i]);
+}
+
+void PackedMatrix::Free::operator()(void* p) const { std::free(p); }
+
+PackedMatrix PackedMatrix::pack(const float* w, int64_t n, int64_t k, WeightType type) {
+  if (n <= 0 || k <= 0) throw Error(fmt::format("PackedMatrix: bad shape [{}, {}]", n, k));
+  PackedMatrix p;
+  p.n_ = n;
+  p.k_ = k;
+  p.type_ = type;
+  p.kp_ = type == WeightType::F32 ? k : type == WeightType::BF16 ? round_up(k, 2) : round_up(k, 4);
+  const int64_t panels = p.panels();
+  const size_t elem = type == WeightType::F32 ? 4 : type == WeightType::BF16 ? 2 : 1;
+  p.bytes_ = static_cast<size_t>(panels * 16 * p.kp_) * elem;
+  void* mem = std::aligned_alloc(64, static_cast<size_t>(round_up(static_cast<int64_t>(p.bytes_), 64)));
+  if (!mem) throw Error(fmt::format("PackedMatrix: out of memory for {} bytes", p.bytes_));
+  p.data_.reset(mem);
+  std::memset(mem, 0, p.bytes_);
+  if (type == WeightType::F32) {
+    float* d = static_cast<float*>(mem);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c) d[(r / 16) * p.kp_ * 16 + c * 16 + r % 16] = w[r * k + c];
+  } else if (type == WeightType::BF16) {
+    uint16_t* d = static_cast<uint16_t*>(mem);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        d[(r / 16) * p.kp_ * 16 + (c / 2) * 32 + (r % 16) * 2 + c % 2] = to_bf16(w[r * k + c]);
+  } else {
+    throw Error("PackedMatrix: int8 weights are not implemented yet");
+  }
+  return p;
+}
+
+void PackedMatrix::unpack_row(int64_t r, float* out) const {
+  if (r < 0 || r >= n_) throw Error(fmt::format("PackedMatrix: row {} outside 0..{}", r, n_ - 1));
+  const int64_t base = (r / 16) * kp_ * 16;
+  if (type_ == WeightType::F32) {
+    const float* d = static_cast<const float*>(data_.get()) + base;
+    for (int64_t c = 0; c < k_; ++c) out[c] = d[c * 16 + r % 16];
+  } else if (type_ == WeightType::BF16) {
+    const uint16_t* d = static_cast<const uint16_t*>(data_.get()) + base;
+    for (int64_t c = 0; c < k_; ++c) out[c] = from_bf16(d[(c / 2) * 32 + (r % 16) * 2 + c % 2]);
+  } else {
+    throw Error("PackedMatrix: int8 weights are not implemented yet");
+  }
+}
+
+void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float* y, int64_t ldy,
+            bool accumulate) {
+  if (m <= 0) return;
+  if (w.empty()) throw Error("linear: empty weight matrix");
+  const Isa isa = active_isa();
+  const int64_t work = m * w.k_padded() * 16;
+  if (w.type() == WeightType::F32) {
+    // the kernels read k_padded (== k) columns of x: no conversion needed
+    for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
+      if (isa != Isa::Portable) avx512::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
+      else linear_f32_portable(x, m, ldx, w, p0, p1, y, ldy, accumulate);
+    });
+    return;
+  }
+  if (w.type() == WeightType::BF16) {
+    // x rounded to bf16 once, rows padded with zeros to the pair size
+    const int64_t kp = w.k_padded();
+    thread_local std::vector<uint16_t> xb;
+    xb.assign(static_cast<size_t>(m * kp), 0);
+    for (int64_t i = 0; i < m; ++i) to_bf16(x + i * ldx, w.k(), xb.data() + i * kp);
+    const uint16_t* xp = xb.data();  // the caller's buffer: worker threads have their own `xb`
+    for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
+      if (isa == Isa::Avx512Bf16) avx512::linear_bf16(xp, m, kp, w, p0, p1, y, ldy, accumulate);
+      else linear_bf16_portable(xp, m, kp, w, p0, p1, y, ldy, accumulate);
+    });
+    return;
+  }
+  throw Error("linear: int8 weights are not implemented yet");
+}
+
+void rms_norm(const float* x, int64_t m, int64_t dim, int64_t ldx, const float* weight, float eps,
+              float* out, int64_t ldo) {
+  const bool fast = active_isa() != Isa::Portable;
+  for (int64_t i = 0; i < m; ++i) {
+    if (fast) avx512::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
+    else rms_norm_portable(x + i * ldx, dim, weight, eps, out + i * ldo);
+  }
+}
+
+void silu_mul(const float* gu, int64_t m, int64_t hidden, int64_t ldg, float* out, int64_t ldo) {
+  const bool fast = active_isa() != Isa::Portable;
+  for (int64_t i = 0; i < m; ++i) {
+    const float* g = gu + i * ldg;
+    const float* u = g + hidden;
+    float* o = out + i * ldo;
+    if (fast) {
+      avx512::silu_mul(g, u, hidden, o);
+    } else {
+      for (int64_t j = 0; j < hidden; ++j) o[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+    }
+  }
+}
+
+void rope(float* x, int64_t m, int64_t heads, int64_t half, int64_t ldx, const float* cos, const float* sin) {
+  for (int64_t i = 0; i < m; ++i) {
+    const float* c = cos + i * half;
+    const float* s = sin + i * half;
+    for (int64_t h = 0; h < heads; ++h) {
+      float* a = x + i * ldx + h * 2 * half;
+      float* b = a + half;
+      for (int64_t j = 0; j < half; ++j) {
+        const float x1 = a[j], x2 = b[j];
+        a[j] = x1 * c[j] - x2 * s[j];
+        b[j] = x2 * c[j] + x1 * s[j];
+      }
+    }
+  }
+}
+
+void exp_inplace(float* x, int64_t n) {
+  if (active_isa() != Isa::Portable) return avx512::exp_inplace(x, n);
+  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+}  // namespace isc::kernels
