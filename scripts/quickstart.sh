@@ -8,5 +8,5 @@ bash scripts/setup.sh
 ISC=${ISC_BUILD_DIR:-build}/isc
 STORE=results/quickstart.sqlite
 mkdir -p results
-"$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-60}" --out "$STORE" --reuse \
+"$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-200}" --out "$STORE" --reuse \
   --html results/quickstart.html

@@ -80,3 +80,23 @@ def test_unknown_condition_is_an_error(isc_bin, model_path, root):
     p = subprocess.run([str(isc_bin), "run", "--task", "tasks/bbq.yaml", "--model", str(model_path), "--conditions",
                         "nonsense", "--limit", "1"], cwd=root, capture_output=True, text=True)
     assert p.returncode != 0 and "nonsense" in p.stderr
+
+
+def test_run_ends_with_the_table_and_the_html_report(isc_bin, model_path, root, tmp_path):
+    out, html = tmp_path / "r.sqlite", tmp_path / "r.html"
+    p = subprocess.run([str(isc_bin), "run", "--task", "tasks/bbq.yaml", "--model", str(model_path), "--conditions",
+                        "baseline,self-correct", "--rounds", "2", "--limit", "3", "-q", "--out", str(out), "--html",
+                        str(html)], cwd=root, capture_output=True, text=True, check=True)
+    assert "condition baseline" in p.stdout and "condition self-correct" in p.stdout
+    assert "accuracy" in p.stdout and "ECE" in p.stdout
+    assert f"report written to {html}" in p.stderr
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    # the same configuration again with --reuse does not run a second copy
+    p2 = subprocess.run([str(isc_bin), "run", "--task", "tasks/bbq.yaml", "--model", str(model_path), "--conditions",
+                         "baseline,self-correct", "--rounds", "2", "--limit", "3", "-q", "--out", str(out), "--reuse"],
+                        cwd=root, capture_output=True, text=True, check=True)
+    assert "already finished" in p2.stderr
+    con = sqlite3.connect(str(out))
+    assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    con.close()
