@@ -30,6 +30,8 @@ std::vector<ChatMessage> read_messages(const std::string& path) {
     j = nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}: byte {}: invalid JSON ({})", path, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(fmt::format("{}: invalid JSON ({})", path, e.what()));
   }
   if (!j.is_array()) throw Error(path + ": expected a JSON array of {\"role\", \"content\"} objects");
   std::vector<ChatMessage> out;

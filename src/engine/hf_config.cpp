@@ -96,6 +96,8 @@ HfConfig HfConfig::parse(std::string_view json_text, const std::string& source) 
     j = json::parse(json_text);
   } catch (const json::parse_error& e) {
     throw error_at(source, "byte " + std::to_string(e.byte), "invalid JSON");
+  } catch (const json::exception& e) {  // e.g. out_of_range: a number too large for a double
+    throw error_at(source, "", std::string("invalid JSON: ") + e.what());
   }
   if (!j.is_object()) throw error_at(source, "", "expected a JSON object");
   const Fields f{j, source, ""};

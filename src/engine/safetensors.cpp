@@ -122,6 +122,8 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
     return nlohmann::json::parse(s.str());
   } catch (const nlohmann::json::parse_error& e) {
     throw error_at(path.string(), "byte " + std::to_string(e.byte), "invalid JSON");
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
+    throw error_at(path.string(), "", std::string("invalid JSON: ") + e.what());
   }
 }
 
@@ -181,8 +183,25 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
   if (map == MAP_FAILED) throw error_at(file, "", std::string("cannot map file: ") + std::strerror(errno));
   f->map_ = map;
   f->map_size_ = size;
-  const auto* base = static_cast<const unsigned char*>(map);
+  f->parse(static_cast<const unsigned char*>(map), size);
+  return f;
+}
 
+std::unique_ptr<SafetensorsFile> SafetensorsFile::from_buffer(std::string name,
+                                                              std::shared_ptr<const std::string> bytes) {
+  std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
+  f->path_ = std::move(name);
+  f->buffer_ = std::move(bytes);
+  const uint64_t size = f->buffer_->size();
+  if (size < 8)
+    throw error_at(f->path_, "byte 0", "file of " + std::to_string(size) + " bytes is too short for the 8-byte header length");
+  f->parse(reinterpret_cast<const unsigned char*>(f->buffer_->data()), size);
+  return f;
+}
+
+void SafetensorsFile::parse(const unsigned char* base, uint64_t size) {
+  const std::string& file = path_;
+  SafetensorsFile* f = this;
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | base[i];
   if (header_len > size - 8)
@@ -194,6 +213,8 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
     header = nlohmann::json::parse(reinterpret_cast<const char*>(base + 8), reinterpret_cast<const char*>(base + 8 + header_len));
   } catch (const nlohmann::json::parse_error& e) {
     throw error_at(file, "header byte " + std::to_string(e.byte), "invalid JSON header");
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
+    throw error_at(file, "header", std::string("invalid JSON header: ") + e.what());
   }
   if (!header.is_object()) throw error_at(file, "header", "expected a JSON object");
 
@@ -221,7 +242,6 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::filesystem::pa
     if (by_offset[i]->data < prev->data + prev->nbytes)
       throw error_at(file, tensor_pos(by_offset[i]->name), "data overlaps tensor '" + prev->name + "'");
   }
-  return f;
 }
 
 SafetensorsFile::~SafetensorsFile() {

@@ -37,6 +37,9 @@ class SafetensorsFile {
   // Maps the file and validates the header: offsets inside the data area, no overlaps, sizes equal
   // to shape x dtype size. Throws isc::Error naming the file (and tensor) on any inconsistency.
   static std::unique_ptr<SafetensorsFile> open(const std::filesystem::path& path);
+  // The same checks on a whole file already in memory (tests, fuzzing); `name` stands for the path
+  // in errors, and the tensors point into `bytes`, which the returned object keeps alive.
+  static std::unique_ptr<SafetensorsFile> from_buffer(std::string name, std::shared_ptr<const std::string> bytes);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;
   SafetensorsFile& operator=(const SafetensorsFile&) = delete;
@@ -48,9 +51,11 @@ class SafetensorsFile {
 
  private:
   SafetensorsFile() = default;
+  void parse(const unsigned char* base, uint64_t size);  // header of the file at base[0, size)
   std::string path_;
   void* map_ = nullptr;
   size_t map_size_ = 0;
+  std::shared_ptr<const std::string> buffer_;  // from_buffer's bytes
   std::vector<SafetensorsTensor> tensors_;
   std::unordered_map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;

@@ -820,7 +820,7 @@ std::optional<json> read_json_file(const std::filesystem::path& p) {
   ss << in.rdbuf();
   try {
     return json::parse(ss.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw Error(p.string() + ": invalid JSON: " + e.what());
   }
 }
@@ -840,7 +840,7 @@ Tokenizer Tokenizer::from_json_text(const std::string& json_text, const std::str
   json j;
   try {
     j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number too large
     throw Error(name + ": invalid JSON: " + e.what());
   }
   if (!j.is_object()) d->fail("expected a JSON object at the top level");

@@ -13,16 +13,17 @@ namespace isc::tasks {
 std::string find_path(const std::string& base_file, const std::string& path) {
   if (path.empty()) return "";
   const fs::path p(path);
-  if (p.is_absolute()) return fs::exists(p) ? path : "";
+  // error_code overloads: a name the OS rejects (e.g. a component over NAME_MAX) is simply not found
   std::error_code ec;
+  if (p.is_absolute()) return fs::exists(p, ec) ? path : "";
   fs::path dir = fs::absolute(fs::path(base_file), ec).parent_path();
   while (!dir.empty()) {
     const fs::path candidate = dir / p;
-    if (fs::exists(candidate)) return candidate.lexically_normal().string();
+    if (fs::exists(candidate, ec)) return candidate.lexically_normal().string();
     if (dir == dir.root_path()) break;
     dir = dir.parent_path();
   }
-  if (fs::exists(p)) return path;
+  if (fs::exists(p, ec)) return path;
   return "";
 }
 

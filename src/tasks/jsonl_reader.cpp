@@ -44,6 +44,9 @@ void read_jsonl(const std::string& path, BadLines& bad,
     } catch (const nlohmann::json::parse_error& e) {
       bad.add(fmt::format("{}:{}: expected one JSON object per line (parse error at byte {})", path, number, e.byte));
       continue;
+    } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
+      bad.add(fmt::format("{}:{}: expected one JSON object per line ({})", path, number, e.what()));
+      continue;
     }
     try {
       if (!j.is_object()) throw Error("expected a JSON object");

@@ -28,6 +28,8 @@ std::vector<TaskItem> load_wikibio_json(const DatasetSpec&, const DataFiles& fil
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(fmt::format("{}:{}: expected a JSON list of {{Context, Sentence, Label}} (parse error at byte {})", path,
                             line_of(text, e.byte), e.byte));
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
+    throw Error(fmt::format("{}: expected a JSON list of {{Context, Sentence, Label}} ({})", path, e.what()));
   }
   if (!list.is_array()) throw Error(path + ":1: expected a JSON list of {Context, Sentence, Label}");
   std::vector<TaskItem> items;

@@ -46,7 +46,9 @@ DatasetSpec parse_dataset(const YamlMap& d) {
     f->allow_any_scalar_keys();
     for (const auto& kv : f->node()) {
       const std::string key = kv.first.Scalar();
-      ds.filters[key] = *f->string_list(key);
+      auto values = f->string_list(key);  // empty when the value is null
+      if (!values) throw Error(f->position_of(key) + ": expected a string or a list of strings for filter '" + key + "'");
+      ds.filters[key] = std::move(*values);
     }
   }
   if (auto v = d.string("id_field")) ds.id_field = *v;
