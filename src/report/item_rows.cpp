@@ -79,12 +79,10 @@ bool early_stopped(const RoundRecord& round) {
   return it != round.extra.end() && it->is_boolean() && it->get<bool>();
 }
 
-std::vector<metrics::ItemRound> item_rounds(const std::vector<ItemRecord>& items,
-                                            const std::vector<RoundRecord>& rounds, int run_rounds,
-                                            RowStats* stats) {
+std::map<std::size_t, std::vector<const RoundRecord*>> rounds_by_item(const std::vector<ItemRecord>& items,
+                                                                      const std::vector<RoundRecord>& rounds) {
   std::unordered_map<std::string, std::size_t> position;
   for (std::size_t i = 0; i < items.size(); ++i) position.emplace(items[i].item_id, i);
-  // per item, its rounds in round order
   std::map<std::size_t, std::vector<const RoundRecord*>> by_item;
   for (const RoundRecord& r : rounds) {
     const auto it = position.find(r.item_id);
@@ -93,14 +91,22 @@ std::vector<metrics::ItemRound> item_rounds(const std::vector<ItemRecord>& items
                               r.item_id));
     by_item[it->second].push_back(&r);
   }
+  for (auto& [index, stored] : by_item)
+    std::sort(stored.begin(), stored.end(),
+              [](const RoundRecord* a, const RoundRecord* b) { return a->round < b->round; });
+  return by_item;
+}
+
+std::vector<metrics::ItemRound> item_rounds(const std::vector<ItemRecord>& items,
+                                            const std::vector<RoundRecord>& rounds, int run_rounds,
+                                            RowStats* stats) {
+  const std::map<std::size_t, std::vector<const RoundRecord*>> by_item = rounds_by_item(items, rounds);
   RowStats local;
   std::vector<metrics::ItemRound> rows;
   rows.reserve(rounds.size());
   std::size_t with_correctness = 0;
-  for (auto& [index, stored] : by_item) {
+  for (const auto& [index, stored] : by_item) {
     const ItemRecord& item = items[index];
-    std::sort(stored.begin(), stored.end(),
-              [](const RoundRecord* a, const RoundRecord* b) { return a->round < b->round; });
     const std::optional<metrics::BbqInfo> bbq = bbq_info(item);
     ++local.conversations;
     auto to_row = [&](const RoundRecord& r, int round) {
@@ -121,14 +127,10 @@ std::vector<metrics::ItemRound> item_rounds(const std::vector<ItemRecord>& items
       ++local.stored;
     }
     const RoundRecord& last = *stored.back();
-    int covered = last.round;
-    if (early_stopped(last)) {
-      for (int round = last.round + 1; round <= run_rounds; ++round) {
-        rows.push_back(to_row(last, round));
-        ++local.carried;
-      }
-      covered = std::max(covered, run_rounds);
-    }
+    const int covered = carry_forward(last, run_rounds, [&](int round) {
+      rows.push_back(to_row(last, round));
+      ++local.carried;
+    });
     local.missing += static_cast<std::size_t>(std::max(0, run_rounds - covered)) +
                      static_cast<std::size_t>(last.round) - stored.size();
   }

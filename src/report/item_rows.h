@@ -1,7 +1,9 @@
 // The bridge from stored rounds to metric rows: one metrics::ItemRound per (item, round) of a
 // condition, with BBQ facts from the item's fields and early-stopped conversations carried forward.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,5 +51,21 @@ std::vector<metrics::ItemRound> item_rounds(const std::vector<ItemRecord>& items
 
 // Whether the stored round ended its conversation early (extra.early_stopped, set by the runner).
 bool early_stopped(const RoundRecord& round);
+
+// A condition's stored rounds grouped by the index of their item in `items`, each item's rounds in
+// round order (items ordered by index). Throws isc::Error on a round of an item not in `items`.
+std::map<std::size_t, std::vector<const RoundRecord*>> rounds_by_item(const std::vector<ItemRecord>& items,
+                                                                      const std::vector<RoundRecord>& rounds);
+
+// Carries an early-stopped conversation forward: when `last` (its last stored round) stopped early,
+// calls carry(round) for each round after it up to `run_rounds`, which then reports last's answer.
+// Returns the last round the conversation covers: max(last.round, run_rounds) when stopped early,
+// else last.round.
+template <class Carry>
+int carry_forward(const RoundRecord& last, int run_rounds, Carry&& carry) {
+  if (!early_stopped(last)) return last.round;
+  for (int round = last.round + 1; round <= run_rounds; ++round) carry(round);
+  return std::max(last.round, run_rounds);
+}
 
 }  // namespace isc::report

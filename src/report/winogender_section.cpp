@@ -8,7 +8,6 @@
 #include <cmath>
 #include <map>
 #include <optional>
-#include <unordered_map>
 
 #include "common/error.h"
 #include "report/encode.h"
@@ -67,34 +66,24 @@ PronounRounds pronoun_rounds(const std::vector<ItemRecord>& items, const std::ve
                             odd->item_id, odd->round, labelled));
   }
 
-  std::unordered_map<std::string, std::size_t> position;
-  for (std::size_t i = 0; i < items.size(); ++i) position.emplace(items[i].item_id, i);
-  std::map<std::size_t, std::vector<const RoundRecord*>> by_item;
-  for (const RoundRecord& r : rounds) {
-    const auto it = position.find(r.item_id);
-    if (it == position.end())
-      throw Error(fmt::format("round {}: item '{}' is not one of the run's items", r.round, r.item_id));
-    by_item[it->second].push_back(&r);
-  }
+  const std::map<std::size_t, std::vector<const RoundRecord*>> by_item = rounds_by_item(items, rounds);
 
   PronounRounds out;
   std::map<int, std::vector<tasks::PronounAnswer>> by_round;
-  for (auto& [index, stored] : by_item) {
+  for (const auto& [index, stored] : by_item) {
     const std::optional<Occupation> occupation = occupation_of(items[index]);
     if (!occupation) {
       ++out.items_left_out;
       continue;
     }
     ++out.items;
-    std::sort(stored.begin(), stored.end(), [](const RoundRecord* a, const RoundRecord* b) { return a->round < b->round; });
     auto answer = [&](const RoundRecord& r) {
       return tasks::PronounAnswer{occupation->name, *pronoun_label(r), occupation->bls_pct_female};
     };
     for (const RoundRecord* r : stored) by_round[r->round].push_back(answer(*r));
     // Same reading as the metric rows: a stopped conversation keeps reporting its final answer.
     const RoundRecord& last = *stored.back();
-    if (early_stopped(last))
-      for (int round = last.round + 1; round <= run_rounds; ++round) by_round[round].push_back(answer(last));
+    carry_forward(last, run_rounds, [&](int round) { by_round[round].push_back(answer(last)); });
   }
   if (out.items == 0) return {};
   for (const auto& [round, answers] : by_round) out.rounds.push_back({round, tasks::summarize_winogender(answers)});

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "tasks/text_lines.h"
 
 namespace fs = std::filesystem;
 
@@ -30,23 +31,16 @@ std::string read_text_file(const std::string& path) {
 
 void read_jsonl(const std::string& path, BadLines& bad,
                 const std::function<void(const nlohmann::json&, int64_t)>& on_record) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read file");
-  std::string line;
-  int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+  for_each_line(path, [&](const std::string& line, int64_t number) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
       bad.add(fmt::format("{}:{}: expected one JSON object per line (parse error at byte {})", path, number, e.byte));
-      continue;
+      return;
     } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
       bad.add(fmt::format("{}:{}: expected one JSON object per line ({})", path, number, e.what()));
-      continue;
+      return;
     }
     try {
       if (!j.is_object()) throw Error("expected a JSON object");
@@ -56,7 +50,7 @@ void read_jsonl(const std::string& path, BadLines& bad,
     } catch (const nlohmann::json::exception& e) {
       bad.add(fmt::format("{}:{}: unexpected value ({})", path, number, e.what()));
     }
-  }
+  });
 }
 
 std::vector<std::string> dataset_files(const std::string& path, const std::string& extension) {

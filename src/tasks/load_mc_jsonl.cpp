@@ -38,15 +38,22 @@ int answer_index(const nlohmann::json& a, const std::vector<std::string>& option
                           static_cast<char>('a' + n - 1)));
 }
 
+// A new item with the parts both formats share: its id (the id field, or "line<N>" without one)
+// and its category when the task names a category field.
+TaskItem item_with_id(const DatasetSpec& ds, const nlohmann::json& j, int64_t line) {
+  TaskItem it;
+  it.item_id = ds.id_field.empty() ? fmt::format("line{}", line) : scalar_text(json_field(j, ds.id_field), ds.id_field);
+  if (!ds.category_field.empty()) it.category = json_string(j, ds.category_field);
+  return it;
+}
+
 }  // namespace
 
 std::vector<TaskItem> load_mc_jsonl(const DatasetSpec& ds, const DataFiles& files, BadLines& bad) {
   std::vector<TaskItem> items;
   for (const auto& file : dataset_files(files.main, ".jsonl")) {
     read_jsonl(file, bad, [&](const nlohmann::json& j, int64_t line) {
-      TaskItem it;
-      it.item_id = ds.id_field.empty() ? fmt::format("line{}", line) : scalar_text(json_field(j, ds.id_field), ds.id_field);
-      if (!ds.category_field.empty()) it.category = json_string(j, ds.category_field);
+      TaskItem it = item_with_id(ds, j, line);
       const auto& opts = json_field(j, ds.options_field);
       if (!opts.is_array() || opts.size() < 2) throw Error("expected field '" + ds.options_field + "' as a list of at least 2 strings");
       for (const auto& o : opts) {
@@ -68,9 +75,7 @@ std::vector<TaskItem> load_open_jsonl(const DatasetSpec& ds, const DataFiles& fi
   std::vector<TaskItem> items;
   for (const auto& file : dataset_files(files.main, ".jsonl")) {
     read_jsonl(file, bad, [&](const nlohmann::json& j, int64_t line) {
-      TaskItem it;
-      it.item_id = ds.id_field.empty() ? fmt::format("line{}", line) : scalar_text(json_field(j, ds.id_field), ds.id_field);
-      if (!ds.category_field.empty()) it.category = json_string(j, ds.category_field);
+      TaskItem it = item_with_id(ds, j, line);
       it.fields = j;
       it.fields["prompt"] = json_string(j, ds.prompt_field);
       items.push_back(std::move(it));

@@ -2,22 +2,13 @@
 // No quoting rules: Winogender's TSVs contain none.
 #include "tasks/tsv.h"
 
-#include <fstream>
-
-#include "common/error.h"
+#include "tasks/text_lines.h"
 
 namespace isc::tasks {
 
 std::vector<TsvRow> read_tsv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read file");
   std::vector<TsvRow> rows;
-  std::string line;
-  int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+  for_each_line(path, [&](const std::string& line, int64_t number) {
     TsvRow r;
     r.line = number;
     size_t start = 0;
@@ -28,7 +19,7 @@ std::vector<TsvRow> read_tsv(const std::string& path) {
       start = tab + 1;
     }
     rows.push_back(std::move(r));
-  }
+  });
   return rows;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../fuzz/replay_regressions.h"
 #include "common/error.h"
 #include "engine/dequantize.h"
 #include "engine/gguf.h"
@@ -492,22 +493,17 @@ TEST(Dequantize, ThreadedTensorMatchesWholeCall) {
 // --- every crasher the fuzzer found must now parse or fail cleanly
 
 TEST(Gguf, FuzzRegressionsFailCleanly) {
-  const std::filesystem::path dir = std::filesystem::path(ISC_SOURCE_DIR) / "tests/fuzz/regressions/gguf";
-  ASSERT_TRUE(std::filesystem::is_directory(dir));
-  int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    ++files;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    try {
-      const GgufFile f = parse(bytes, entry.path().filename().string());
-      for (const auto& t : f.tensors())
-        if (ggml_can_dequantize(t.type)) (void)f.dequantize_tensor(t);
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(entry.path().filename().string()), std::string::npos) << e.what();
-    }
-  }
+  ASSERT_TRUE(std::filesystem::is_directory(std::filesystem::path(ISC_SOURCE_DIR) / "tests/fuzz/regressions/gguf"));
+  const int files = fuzz_regressions::for_each_regression(
+      "gguf", [](const std::filesystem::path& path, const std::string& bytes) {
+        try {
+          const GgufFile f = parse(bytes, path.filename().string());
+          for (const auto& t : f.tensors())
+            if (ggml_can_dequantize(t.type)) (void)f.dequantize_tensor(t);
+        } catch (const Error& e) {
+          EXPECT_NE(std::string(e.what()).find(path.filename().string()), std::string::npos) << e.what();
+        }
+      });
   EXPECT_GT(files, 0);
 }
 

@@ -3,10 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <string>
+
+#include "../fuzz/replay_regressions.h"
 
 #define LLVMFuzzerTestOneInput isc_fuzz_csv
 #include "../fuzz/fuzz_csv.cpp"
@@ -23,22 +21,7 @@
 
 namespace {
 
-// Runs each file of regressions/<name>/ through `one`; a crash or an escaping exception fails the
-// test (the entry points swallow only isc::Error). Returns the number of files.
-int replay(const std::string& name, int (*one)(const uint8_t*, size_t)) {
-  const std::filesystem::path dir = std::filesystem::path(ISC_SOURCE_DIR) / "tests/fuzz/regressions" / name;
-  if (!std::filesystem::is_directory(dir)) return 0;
-  int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    ++files;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    SCOPED_TRACE(entry.path().string());
-    EXPECT_NO_THROW(EXPECT_EQ(one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), 0));
-  }
-  return files;
-}
+using isc::fuzz_regressions::replay;
 
 TEST(FuzzRegressionsTasks, Csv) { replay("csv", isc_fuzz_csv); }
 TEST(FuzzRegressionsTasks, Jsonl) { replay("jsonl", isc_fuzz_jsonl); }
