@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Whole-engine benchmark: isc (bench/engine_throughput, one process per scenario) against
 # llama-cpp-python on the same GGUF, same machine, same run; prints a table of ratios isc / llama.cpp.
-"""Usage: python3 bench/bench_engine.py [--model PATH] [--build-dir DIR] [--dtype bf16] [--quick]
+"""Usage: python3 bench/bench_engine.py [--model PATH] [--build-dir DIR] [--dtype bf16[,int8,...]] [--quick]
 
 Creates bench/.venv from bench/requirements.txt on first use (llama-cpp-python compiles from
 source, ~5 minutes) and re-runs itself inside it. See bench/README.md for what each row measures.
@@ -40,8 +40,8 @@ def ensure_venv():
 # ---------------------------------------------------------------- isc side
 
 
-def isc(args, *scenario):
-    cmd = [str(args.driver), str(args.model), *map(str, scenario), "--dtype", args.dtype, "--threads", str(args.threads)]
+def isc(args, dtype, *scenario):
+    cmd = [str(args.driver), str(args.model), *map(str, scenario), "--dtype", dtype, "--threads", str(args.threads)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed: {r.stderr}")
@@ -155,7 +155,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf", type=pathlib.Path)
     ap.add_argument("--build-dir", default=ROOT / "build", type=pathlib.Path)
-    ap.add_argument("--dtype", default="bf16")
+    ap.add_argument("--dtype", default="bf16", help="isc weight dtype(s), comma-separated: each gets a column")
     ap.add_argument("--threads", default=os.cpu_count(), type=int)
     ap.add_argument("--context", default=300, type=int, help="prompt tokens per sequence before decoding")
     ap.add_argument("--steps", default=32, type=int, help="timed decode steps")
@@ -169,42 +169,51 @@ def main():
     if not args.model.exists():
         sys.exit(f"{args.model}: no such model (run scripts/setup.sh)")
 
+    dtypes = args.dtype.split(",")
     rows, raw = [], {}
     lc = LlamaCpp(args.model, args.threads)
+
+    def row(name, key, scenario, peer):
+        got = {d: isc(args, d, *scenario) for d in dtypes}
+        ref = peer()
+        raw[key] = {**{f"isc {d}": got[d] for d in dtypes}, "llama.cpp": ref}
+        rows.append((name, [got[d]["tok_per_s"] for d in dtypes], ref["tok_per_s"]))
+        return got
+
     for n in (128, 512):
-        a, b = isc(args, "prefill", n), lc.prefill(n)
-        raw[f"prefill_{n}"] = {"isc": a, "llama.cpp": b}
-        rows.append((f"prefill {n}-token prompt (tok/s)", a["tok_per_s"], b["tok_per_s"]))
+        row(f"prefill {n}-token prompt (tok/s)", f"prefill_{n}", ("prefill", n), lambda: lc.prefill(n))
     batches = (1, 64) if args.quick else (1, 8, 32, 64)
     steps = 16 if args.quick else args.steps
     mem = None
     for bsz in batches:
-        a = isc(args, "decode", bsz, args.context, steps)
-        b = lc.decode_batch(bsz, args.context, steps)
-        raw[f"decode_{bsz}"] = {"isc": a, "llama.cpp": b}
-        rows.append((f"decode batch {bsz}, context {args.context} (tok/s)", a["tok_per_s"], b["tok_per_s"]))
+        got = row(f"decode batch {bsz}, context {args.context} (tok/s)", f"decode_{bsz}",
+                  ("decode", bsz, args.context, steps), lambda: lc.decode_batch(bsz, args.context, steps))
         if bsz == max(batches):
-            mem = a
-    conv = isc(args, "conversation", 5, 32, 8)
+            mem = got
+    conv = {d: isc(args, d, "conversation", 5, 32, 8) for d in dtypes}
     raw["conversation"] = conv
 
-    print(f"\nisc ({args.dtype}, {args.threads} threads) vs llama-cpp-python {__import__('llama_cpp').__version__} "
-          f"on {args.model.name}, same machine, same run\n")
-    print(f"{'measure':<44}{'isc':>12}{'llama.cpp':>12}{'ratio':>9}")
+    print(f"\nisc ({', '.join(dtypes)}; {args.threads} threads) vs llama-cpp-python "
+          f"{__import__('llama_cpp').__version__} on {args.model.name}, same machine, same run\n")
+    head = "".join(f"{'isc ' + d:>12}" for d in dtypes) + f"{'llama.cpp':>12}" + "".join(f"{'ratio ' + d:>12}" for d in dtypes)
+    print(f"{'measure':<44}{head}")
     for name, a, b in rows:
-        print(f"{name:<44}{a:>12.1f}{b:>12.1f}{a / b:>9.2f}")
-    speed = conv["scratch_seconds"] / conv["live_seconds"]
-    total = conv["live_prefilled"] + conv["live_decoded_fed_back"]
-    print(f"\n5-round conversation: live cache {conv['live_seconds']:.3f} s vs re-encoded every round "
-          f"{conv['scratch_seconds']:.3f} s ({speed:.2f}x); live prefilled {conv['live_prefilled']} + fed back "
-          f"{conv['live_decoded_fed_back']} = {total} tokens for a final context of {conv['final_context']} "
-          f"({'each token computed once' if total == conv['final_context'] else 'MISMATCH'}); re-encoding "
-          f"prefilled {conv['scratch_prefilled']}")
-    budget = mem["weight_bytes"] + mem["cache_bytes"] + 300 * 2**20
-    print(f"peak RSS at decode batch {mem['batch']}: {mem['memory']['VmHWM'] / 2**20:.0f} MiB; weights "
-          f"{mem['weight_bytes'] / 2**20:.0f} MiB + KV {mem['cache_bytes'] / 2**20:.0f} MiB + 300 MiB = "
-          f"{budget / 2**20:.0f} MiB ({'within' if mem['memory']['VmHWM'] <= budget else 'OVER'}); "
-          f"this llama.cpp process: {vm_hwm() / 2**20:.0f} MiB")
+        print(f"{name:<44}" + "".join(f"{v:>12.1f}" for v in a) + f"{b:>12.1f}" + "".join(f"{v / b:>12.2f}" for v in a))
+    for d in dtypes:
+        c = conv[d]
+        speed = c["scratch_seconds"] / c["live_seconds"]
+        total = c["live_prefilled"] + c["live_decoded_fed_back"]
+        print(f"\n[{d}] 5-round conversation: live cache {c['live_seconds']:.3f} s vs re-encoded every round "
+              f"{c['scratch_seconds']:.3f} s ({speed:.2f}x); live prefilled {c['live_prefilled']} + fed back "
+              f"{c['live_decoded_fed_back']} = {total} tokens for a final context of {c['final_context']} "
+              f"({'each token computed once' if total == c['final_context'] else 'MISMATCH'}); re-encoding "
+              f"prefilled {c['scratch_prefilled']}")
+        m = mem[d]
+        budget = m["weight_bytes"] + m["cache_bytes"] + 300 * 2**20
+        print(f"[{d}] peak RSS at decode batch {m['batch']}: {m['memory']['VmHWM'] / 2**20:.0f} MiB; weights "
+              f"{m['weight_bytes'] / 2**20:.0f} MiB + KV {m['cache_bytes'] / 2**20:.0f} MiB + 300 MiB = "
+              f"{budget / 2**20:.0f} MiB ({'within' if m['memory']['VmHWM'] <= budget else 'OVER'})")
+    print(f"this llama.cpp process: peak RSS {vm_hwm() / 2**20:.0f} MiB")
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1))
 

@@ -64,7 +64,7 @@ def reference_loop(llm, template, conversations, rounds, reuse_cache, max_new):
                 llm.reset()  # re-encode the whole history, as the reference scripts do
             before = llm.n_tokens
             out = llm.create_completion(tokens, max_tokens=max_new(r), temperature=0.0, top_k=1,
-                                        stop=["<|im_end|>"], logprobs=5)
+                                        stop=["<|im_end|>"])
             evaluated += len(tokens) - min(before, len(tokens))
             text = out["choices"][0]["text"]
             if r == 1:

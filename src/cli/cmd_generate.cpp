@@ -131,7 +131,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--top-p", a.top_p, "1 = off")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", a.seed, "sampling seed");
   cmd->add_option("--logprobs", a.logprobs, "top alternatives to show per token")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--dtype", a.dtype, "bf16 (default) or fp32");
+  cmd->add_option("--dtype", a.dtype, "bf16 (default), fp32, or int8 (int8 weights, fastest single-sequence decode)");
   cmd->add_option("--threads", a.threads, "threads (0 = all cores)");
   cmd->add_option("--chat-template", a.chat_template, "chatml, llama3, llama2, mistral, zephyr, gemma");
   cmd->add_flag("--json", a.as_json, "print JSON");

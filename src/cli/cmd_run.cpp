@@ -134,7 +134,7 @@ void finish_and_report(Store& store, const std::string& run_id, const protocol::
 }
 
 void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
-  cmd->add_option("--dtype", f.dtype, "bf16 (default) or fp32");
+  cmd->add_option("--dtype", f.dtype, "bf16 (default), fp32, or int8 (int8 weights, fastest single-sequence decode)");
   cmd->add_option("--threads", f.threads, "threads (0 = all cores)");
   cmd->add_option("--max-tokens-per-step", f.max_tokens_per_step, "rows per forward pass")->check(CLI::PositiveNumber);
   cmd->add_option("--chat-template", f.chat_template, "override the model's chat template");

@@ -26,7 +26,8 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   at::ScalarType dtype;
   if (options.dtype == "bf16") dtype = at::kBFloat16;
   else if (options.dtype == "fp32") dtype = at::kFloat;
-  else throw Error(fmt::format("unknown dtype '{}' (expected bf16 or fp32)", options.dtype));
+  else if (options.dtype == "int8") dtype = at::kChar;  // int8 weights, per-row activations; bf16 cache
+  else throw Error(fmt::format("unknown dtype '{}' (expected bf16, fp32 or int8)", options.dtype));
 
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(fmt::format("{}: no such file or folder", path));

@@ -16,7 +16,7 @@
 namespace isc {
 
 struct EngineOptions {
-  std::string dtype = "bf16";      // "bf16" or "fp32" compute/weights
+  std::string dtype = "bf16";      // weights: "bf16", "fp32", or "int8" (per-row int8, VNNI kernel)
   int threads = 0;                 // 0 = all cores
   SchedulerLimits limits;
   std::string chat_template;       // "" = from the model's own template

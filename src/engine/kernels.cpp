@@ -75,6 +75,57 @@ void linear_bf16_portable(const uint16_t* x, int64_t m, int64_t ldx, const Packe
   }
 }
 
+// Per activation block: exact int32 Σ x·(q + 128), minus 128·Σx, then the same fp32 steps as the
+// VNNI tile: acc = fma(float(block), x_block_scale, acc) in block order, y = acc · w_scale.
+void linear_i8_portable(const int8_t* x, const float* xs, const int32_t* xsum, int64_t m, int64_t ldx, int64_t ldb,
+                        const PackedMatrix& w, int64_t p0, int64_t p1, float* y, int64_t ldy, bool accumulate) {
+  const uint8_t* wd = static_cast<const uint8_t*>(w.data());
+  const int64_t kp = w.k_padded();
+  for (int64_t p = p0; p < p1; ++p) {
+    const uint8_t* panel = wd + p * kp * 16;
+    const int64_t cols = std::min<int64_t>(16, w.n() - p * 16);
+    for (int64_t i = 0; i < m; ++i) {
+      float acc[16] = {};
+      for (int64_t b = 0; b < kp / kQuantBlock; ++b) {
+        int32_t block[16] = {};
+        for (int64_t k = b * kQuantBlock; k < (b + 1) * kQuantBlock; ++k) {
+          const int32_t xv = x[i * ldx + k];
+          for (int c = 0; c < 16; ++c) block[c] += xv * panel[(k / 4) * 64 + c * 4 + k % 4];
+        }
+        for (int c = 0; c < 16; ++c)
+          acc[c] = std::fma(static_cast<float>(block[c] - 128 * xsum[i * ldb + b]), xs[i * ldb + b], acc[c]);
+      }
+      float* dst = y + i * ldy + p * 16;
+      for (int64_t c = 0; c < cols; ++c) {
+        const float v = acc[c] * w.scales()[p * 16 + c];
+        dst[c] = accumulate ? dst[c] + v : v;
+      }
+    }
+  }
+}
+
+void quantize_blocks_portable(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums) {
+  for (int64_t b = 0; b * kQuantBlock < kp; ++b) {
+    const int64_t k0 = b * kQuantBlock, k1 = std::min(n, k0 + kQuantBlock);
+    float amax = 0.0f;
+    for (int64_t k = k0; k < k1; ++k) amax = std::max(amax, std::fabs(x[k]));
+    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    int32_t sum = 0;
+    for (int64_t k = k0; k < k0 + kQuantBlock; ++k) {
+      const int32_t v = k < k1 ? static_cast<int32_t>(std::nearbyint(x[k] * inv)) : 0;
+      q[k] = static_cast<int8_t>(v);
+      sum += v;
+    }
+    scales[b] = amax / 127.0f;
+    sums[b] = sum;
+  }
+}
+
+bool use_vnni() {
+  static const bool ok = avx512::cpu_has_avx512_vnni();
+  return ok && active_isa() != Isa::Portable;
+}
+
 void rms_norm_portable(const float* x, int64_t dim, const float* weight, float eps, float* out) {
   float s = 0.0f;
   for (int64_t k = 0; k < dim; ++k) s += x[k] * x[k];
@@ -144,7 +195,7 @@ PackedMatrix PackedMatrix::pack(const float* w, int64_t n, int64_t k, WeightType
   p.n_ = n;
   p.k_ = k;
   p.type_ = type;
-  p.kp_ = type == WeightType::F32 ? k : type == WeightType::BF16 ? round_up(k, 2) : round_up(k, 4);
+  p.kp_ = type == WeightType::F32 ? k : type == WeightType::BF16 ? round_up(k, 2) : round_up(k, kQuantBlock);
   const int64_t panels = p.panels();
   const size_t elem = type == WeightType::F32 ? 4 : type == WeightType::BF16 ? 2 : 1;
   p.bytes_ = static_cast<size_t>(panels * 16 * p.kp_) * elem;
@@ -162,7 +213,21 @@ PackedMatrix PackedMatrix::pack(const float* w, int64_t n, int64_t k, WeightType
       for (int64_t c = 0; c < k; ++c)
         d[(r / 16) * p.kp_ * 16 + (c / 2) * 32 + (r % 16) * 2 + c % 2] = to_bf16(w[r * k + c]);
   } else {
-    throw Error("PackedMatrix: int8 weights are not implemented yet");
+    // symmetric per output row: q = round_even(w · 127/max|w|), stored as q + 128 (vpdpbusd's
+    // unsigned operand); padding stays 0, which only ever meets zero activations
+    uint8_t* d = static_cast<uint8_t*>(mem);
+    p.scales_.reset(new float[panels * 16]());
+    for (int64_t r = 0; r < n; ++r) {
+      const float* row = w + r * k;
+      float amax = 0.0f;
+      for (int64_t c = 0; c < k; ++c) amax = std::max(amax, std::fabs(row[c]));
+      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      for (int64_t c = 0; c < k; ++c) {
+        const int32_t q = std::clamp(static_cast<int32_t>(std::nearbyint(row[c] * inv)), -127, 127);
+        d[(r / 16) * p.kp_ * 16 + (c / 4) * 64 + (r % 16) * 4 + c % 4] = static_cast<uint8_t>(q + 128);
+      }
+      p.scales_[r] = amax / 127.0f;
+    }
   }
   return p;
 }
@@ -177,7 +242,9 @@ void PackedMatrix::unpack_row(int64_t r, float* out) const {
     const uint16_t* d = static_cast<const uint16_t*>(data_.get()) + base;
     for (int64_t c = 0; c < k_; ++c) out[c] = from_bf16(d[(c / 2) * 32 + (r % 16) * 2 + c % 2]);
   } else {
-    throw Error("PackedMatrix: int8 weights are not implemented yet");
+    const uint8_t* d = static_cast<const uint8_t*>(data_.get()) + base;
+    const float sc = scales_[r];
+    for (int64_t c = 0; c < k_; ++c) out[c] = static_cast<float>(d[(c / 4) * 64 + (r % 16) * 4 + c % 4] - 128) * sc;
   }
 }
 
@@ -208,7 +275,30 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
     });
     return;
   }
-  throw Error("linear: int8 weights are not implemented yet");
+  // I8: every row quantised on its own in blocks (bytes, scales, sums), then exact integer sums
+  const int64_t kp = w.k_padded(), nb = kp / kQuantBlock;
+  thread_local std::vector<int8_t> xq;
+  thread_local std::vector<float> xs;
+  thread_local std::vector<int32_t> xsum;
+  xq.resize(static_cast<size_t>(m * kp));
+  xs.resize(static_cast<size_t>(m * nb));
+  xsum.resize(static_cast<size_t>(m * nb));
+  for (int64_t i = 0; i < m; ++i)
+    quantize_blocks(x + i * ldx, w.k(), kp, xq.data() + i * kp, xs.data() + i * nb, xsum.data() + i * nb);
+  const int8_t* xp = xq.data();  // the caller's buffers: worker threads have their own
+  const float* sp = xs.data();
+  const int32_t* up = xsum.data();
+  const bool vnni = use_vnni();
+  for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
+    if (vnni) avx512::linear_i8(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
+    else linear_i8_portable(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
+  });
+}
+
+void quantize_blocks(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums) {
+  if (kp < n || kp % kQuantBlock) throw Error("quantize_blocks: bad padded length");
+  if (active_isa() != Isa::Portable) return avx512::quantize_blocks(x, n, kp, q, scales, sums);
+  quantize_blocks_portable(x, n, kp, q, scales, sums);
 }
 
 void rms_norm(const float* x, int64_t m, int64_t dim, int64_t ldx, const float* weight, float eps,

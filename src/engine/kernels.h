@@ -20,8 +20,12 @@ Isa detected_isa();
 enum class WeightType { F32, BF16, I8 };
 
 // A weight matrix W [n, k] laid out for y = x·Wᵀ: panels of 16 output columns. F32: [k][16];
-// BF16: [k/2][16][2] (the pair order vdpbf16ps reads); I8: [k/4][16][4] signed bytes with one fp32
-// scale per output column (symmetric, per row of W). k is padded with zeros to the pair/quad size.
+// BF16: [k/2][16][2] (the pair order vdpbf16ps reads); I8: [k/4][16][4] bytes q + 128 (q in −127..127,
+// symmetric per row of W with one fp32 scale max|w|/127 per output column), in the quad order
+// vpdpbusd reads with the weights as its unsigned operand. k is padded with zeros to the pair size
+// (BF16) or to the activation block (I8: kQuantBlock).
+constexpr int64_t kQuantBlock = 32;
+
 class PackedMatrix {
  public:
   static constexpr int64_t kPanel = 16;
@@ -50,12 +54,20 @@ class PackedMatrix {
   std::unique_ptr<float[]> scales_;
 };
 
-// y[i, j] (+)= Σ_k x[i, k] · W[j, k] for rows i < m, columns j < W.n(). x is fp32; for BF16 weights it
-// is rounded to bf16 (round-to-nearest-even) first, for I8 it is quantised per row to 8 bits; the
-// sum runs in fp32 in one fixed order over k, the same for every m and every row position, and the
-// result is written in fp32 (no rounding of the output). Threaded over output columns.
+// y[i, j] (+)= Σ_k x[i, k] · W[j, k] for rows i < m, columns j < W.n(). x is fp32. For BF16 weights it
+// is rounded to bf16 (round-to-nearest-even) first and the sum runs in fp32 in one fixed order over
+// k. For I8 each row of x is quantised on its own in blocks of kQuantBlock (quantize_blocks); per
+// block the sum is exact in int32, then acc = fma(float(block sum), x_block_scale, acc) over blocks
+// in order, and y = acc · w_scale[j]. Either way a row's result is the same for every m and every row
+// position, written in fp32 (no rounding of the output). Threaded over output columns.
 void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float* y, int64_t ldy,
             bool accumulate = false);
+
+// One activation row to signed bytes for the I8 kernel, in blocks of kQuantBlock: per block
+// q = round_even(x · 127/max|x|), scale max|x|/127 (0 for an all-zero block) and Σq (which undoes the
+// weights' +128). Zeros pad the row to kp (a multiple of kQuantBlock). Blocks, not whole rows,
+// because a few outlier channels would otherwise flatten every other value of the row to 0 or ±1.
+void quantize_blocks(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums);
 
 // out[i, :] = x[i, :] / sqrt(mean(x[i, :]²) + eps) · weight, one row at a time.
 void rms_norm(const float* x, int64_t m, int64_t dim, int64_t ldx, const float* weight, float eps,

@@ -100,6 +100,70 @@ using TileFn = void (*)(const X*, int64_t, const W*, int64_t, int64_t, float*, i
 #define ISC_TILE_TABLE(F) \
   {ISC_TILE_ROW(F, 1), ISC_TILE_ROW(F, 2), ISC_TILE_ROW(F, 3), ISC_TILE_ROW(F, 4), ISC_TILE_ROW(F, 5), ISC_TILE_ROW(F, 6)}
 
+// Weight bytes (q + 128, unsigned) × activation bytes (signed), four k at a time (vpdpbusd), exact
+// in int32 over one activation block; then the +128 is removed (128 · the block's Σq), and the block
+// is folded into an fp32 accumulator with its scale by one FMA, blocks in increasing order. The
+// final scaling uses the _round_ forms so the compiler cannot contract it with the accumulate.
+constexpr int kMaxRowsI8 = 3;  // 3 × 4 int32 + 3 × 4 fp32 accumulators + 4 weights fit 32 registers
+
+template <int MR, int NR>
+ISC_AVX512_VNNI void tile_i8(const int8_t* x, int64_t ldx, const float* xs, const int32_t* xsum, int64_t ldb,
+                             const uint8_t* w, int64_t pstride, int64_t blocks, const float* w_scale, float* y,
+                             int64_t ldy, int64_t ncols, bool accumulate) {
+  constexpr int64_t kQuads = kQuantBlock / 4;
+  __m512 facc[MR][NR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; ++j) facc[i][j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m512i acc[MR][NR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_si512();
+    const uint8_t* wb = w + b * kQuads * 64;
+#pragma GCC unroll 8
+    for (int64_t kk = 0; kk < kQuads; ++kk) {
+      __m512i wv[NR];
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) wv[j] = _mm512_load_si512(wb + j * pstride + kk * 64);
+#pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        const __m512i xb = _mm512_set1_epi32(load_i32(x + i * ldx + b * kQuantBlock + 4 * kk));
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wv[j], xb);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512i bias = _mm512_set1_epi32(xsum[i * ldb + b] * 128);
+      const __m512 sc = _mm512_set1_ps(xs[i * ldb + b]);
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j)
+        facc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][j], bias)), sc, facc[i][j]);
+    }
+  }
+  constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+#pragma GCC unroll 8
+  for (int j = 0; j < NR; ++j) {
+    if (ncols <= 16 * j) continue;
+    const __m512 ws = _mm512_loadu_ps(w_scale + 16 * j);
+    const __mmask16 m = tail_mask(ncols - 16 * j);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 v = _mm512_mul_round_ps(facc[i][j], ws, kRound);
+      float* dst = y + i * ldy + 16 * j;
+      _mm512_mask_storeu_ps(dst, m, accumulate ? _mm512_add_round_ps(_mm512_maskz_loadu_ps(m, dst), v, kRound) : v);
+    }
+  }
+}
+
+using TileI8Fn = void (*)(const int8_t*, int64_t, const float*, const int32_t*, int64_t, const uint8_t*, int64_t,
+                          int64_t, const float*, float*, int64_t, int64_t, bool);
+#define ISC_TILE_I8_ROW(MR) {tile_i8<MR, 1>, tile_i8<MR, 2>, tile_i8<MR, 3>, tile_i8<MR, 4>}
+const TileI8Fn kI8Tiles[kMaxRowsI8][kMaxPanels] = {ISC_TILE_I8_ROW(1), ISC_TILE_I8_ROW(2), ISC_TILE_I8_ROW(3)};
+
 const TileFn<uint16_t, uint16_t> kBf16Tiles[kMaxRows][kMaxPanels] = ISC_TILE_TABLE(tile_bf16);
 const TileFn<float, float> kF32Tiles[kMaxRows][kMaxPanels] = ISC_TILE_TABLE(tile_f32);
 
@@ -136,9 +200,38 @@ void linear_bf16(const uint16_t* x, int64_t m, int64_t ldx, const PackedMatrix& 
             w.n(), p0, p1, y, ldy, accumulate);
 }
 
-void linear_i8(const uint8_t*, const float*, const int32_t*, int64_t, int64_t, const PackedMatrix&, int64_t,
-               int64_t, float*, int64_t, bool) {
-  throw Error("int8 weights: AVX-512 kernel not available");
+void linear_i8(const int8_t* x, const float* x_scale, const int32_t* x_sum, int64_t m, int64_t ldx, int64_t ldb,
+               const PackedMatrix& w, int64_t p0, int64_t p1, float* y, int64_t ldy, bool accumulate) {
+  const int64_t pstride = w.k_padded() * 16;
+  const auto* wd = static_cast<const uint8_t*>(w.data());
+  const int64_t blocks = w.k_padded() / kQuantBlock;
+  for (int64_t p = p0; p < p1; p += kMaxPanels) {
+    const int64_t nr = std::min<int64_t>(kMaxPanels, p1 - p);
+    const int64_t ncols = std::min<int64_t>(nr * 16, w.n() - p * 16);
+    for (int64_t i = 0; i < m; i += kMaxRowsI8) {
+      const int64_t mr = std::min<int64_t>(kMaxRowsI8, m - i);
+      kI8Tiles[mr - 1][nr - 1](x + i * ldx, ldx, x_scale + i * ldb, x_sum + i * ldb, ldb, wd + p * pstride, pstride,
+                               blocks, w.scales() + p * 16, y + i * ldy + p * 16, ldy, ncols, accumulate);
+    }
+  }
+}
+
+// Same arithmetic as the portable quantize_blocks: x · (127/max) rounded to nearest even.
+ISC_AVX512 void quantize_blocks(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums) {
+  for (int64_t b = 0; b * kQuantBlock < kp; ++b) {
+    const int64_t k0 = b * kQuantBlock, left = std::max<int64_t>(0, n - k0);
+    const __m512 v0 = _mm512_maskz_loadu_ps(tail_mask(left), x + k0);
+    const __m512 v1 = _mm512_maskz_loadu_ps(tail_mask(std::max<int64_t>(0, left - 16)), x + k0 + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    const __m512 inv = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+    constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_round_ps(v0, inv, kRound));
+    const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_round_ps(v1, inv, kRound));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k0), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + k0 + 16), _mm512_cvtepi32_epi8(q1));
+    scales[b] = amax / 127.0f;
+    sums[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+  }
 }
 
 ISC_AVX512 void rms_norm(const float* x, int64_t dim, const float* weight, float eps, float* out) {
@@ -206,9 +299,12 @@ void linear_f32(const float*, int64_t, int64_t, const PackedMatrix&, int64_t, in
 void linear_bf16(const uint16_t*, int64_t, int64_t, const PackedMatrix&, int64_t, int64_t, float*, int64_t, bool) {
   throw Error("AVX-512 kernels are not built on this architecture");
 }
-void linear_i8(const uint8_t*, const float*, const int32_t*, int64_t, int64_t, const PackedMatrix&, int64_t,
+void linear_i8(const int8_t*, const float*, const int32_t*, int64_t, int64_t, int64_t, const PackedMatrix&, int64_t,
                int64_t, float*, int64_t, bool) {
   throw Error("AVX-512 kernels are not built on this architecture");
+}
+void quantize_blocks(const float*, int64_t, int64_t, int8_t*, float*, int32_t*) {
+  throw Error("no AVX-512 on this architecture");
 }
 void rms_norm(const float*, int64_t, const float*, float, float*) { throw Error("no AVX-512 on this architecture"); }
 void silu_mul(const float*, const float*, int64_t, float*) { throw Error("no AVX-512 on this architecture"); }

@@ -26,9 +26,10 @@ void linear_f32(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, i
                 float* y, int64_t ldy, bool accumulate);
 void linear_bf16(const uint16_t* x, int64_t m, int64_t ldx, const PackedMatrix& w, int64_t p0,
                  int64_t p1, float* y, int64_t ldy, bool accumulate);
-// x: unsigned bytes (int8 + 128) with per-row scales and per-row sums of the signed values.
-void linear_i8(const uint8_t* x, const float* x_scale, const int32_t* x_sum, int64_t m, int64_t ldx,
+// x: signed bytes from quantize_blocks, with per-block scales and sums (ldb blocks a row); needs VNNI.
+void linear_i8(const int8_t* x, const float* x_scale, const int32_t* x_sum, int64_t m, int64_t ldx, int64_t ldb,
                const PackedMatrix& w, int64_t p0, int64_t p1, float* y, int64_t ldy, bool accumulate);
+void quantize_blocks(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums);
 
 void rms_norm(const float* x, int64_t dim, const float* weight, float eps, float* out);
 void silu_mul(const float* gate, const float* up, int64_t n, float* out);

@@ -28,8 +28,10 @@ size_t KvCache::bytes() const { return 2 * static_cast<size_t>(k_.numel()) * k_.
 
 void KvCache::reserve(int64_t n) {
   if (n <= capacity_) return;
+  // grow by half, not double: copies stay amortised O(1) a position, and a 300-token conversation
+  // at batch 64 holds 384 positions a sequence instead of 512 (a quarter less KV memory)
   int64_t cap = std::max<int64_t>(capacity_, kBlock);
-  while (cap < n) cap *= 2;
+  while (cap < n) cap = blocks_for(cap + cap / 2) * kBlock;
   auto opts = at::TensorOptions().dtype(dtype_);
   at::Tensor k = at::empty({n_layers_, n_kv_heads_, cap / kBlock, head_dim_, kBlock}, opts);
   at::Tensor v = at::empty({n_layers_, n_kv_heads_, cap, head_dim_}, opts);

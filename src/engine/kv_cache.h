@@ -1,4 +1,4 @@
-// Per-sequence key/value cache that lives across rounds of a conversation, grown by doubling,
+// Per-sequence key/value cache that lives across rounds of a conversation, grown by halves,
 // forkable by copying. Laid out for the attention kernel (attention.h), so it reads without copies.
 #pragma once
 #include <cstdint>

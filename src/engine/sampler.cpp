@@ -26,20 +26,32 @@ double uniform_for_step(uint64_t seed, uint64_t step) {
 
 void log_softmax(const float* logits, int64_t vocab, std::vector<float>& out) {
   out.resize(vocab);
+  log_softmax(logits, vocab, out.data());
+}
+
+float log_sum_exp(const float* logits, int64_t vocab, float* scratch) {
   float mx = -INFINITY;
   for (int64_t i = 0; i < vocab; ++i) mx = std::max(mx, logits[i]);
   // exp over the whole vocabulary is the per-token hot spot: vectorised exp, fixed-order sum.
-  for (int64_t i = 0; i < vocab; ++i) out[i] = logits[i] - mx;
-  kernels::exp_inplace(out.data(), vocab);
+  for (int64_t i = 0; i < vocab; ++i) scratch[i] = logits[i] - mx;
+  kernels::exp_inplace(scratch, vocab);
   double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) sum += out[i];
-  const float lse = mx + static_cast<float>(std::log(sum));
+  for (int64_t i = 0; i < vocab; ++i) sum += scratch[i];
+  return mx + static_cast<float>(std::log(sum));
+}
+
+void log_softmax(const float* logits, int64_t vocab, float* out) {
+  const float lse = log_sum_exp(logits, vocab, out);
   for (int64_t i = 0; i < vocab; ++i) out[i] = logits[i] - lse;
 }
 
 std::vector<std::pair<int32_t, float>> top_logprobs(const std::vector<float>& lp, int k) {
-  k = std::min<int>(k, static_cast<int>(lp.size()));
-  std::vector<int32_t> idx(lp.size());
+  return top_logprobs(lp.data(), static_cast<int64_t>(lp.size()), k);
+}
+
+std::vector<std::pair<int32_t, float>> top_logprobs(const float* lp, int64_t vocab, int k) {
+  k = static_cast<int>(std::min<int64_t>(k, vocab));
+  std::vector<int32_t> idx(vocab);
   std::iota(idx.begin(), idx.end(), 0);
   auto better = [&](int32_t a, int32_t b) { return lp[a] > lp[b] || (lp[a] == lp[b] && a < b); };
   std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), better);

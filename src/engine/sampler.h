@@ -22,8 +22,13 @@ int32_t sample_token(const float* logits, int64_t vocab, const SamplerSettings& 
 
 // log-softmax of raw logits (temperature 1): the model's own log-probabilities.
 void log_softmax(const float* logits, int64_t vocab, std::vector<float>& out);
+void log_softmax(const float* logits, int64_t vocab, float* out);  // out has room for vocab values
+// The normaliser log_softmax subtracts: logits[i] − log_sum_exp(...) is exactly its out[i].
+// `scratch` has room for vocab values.
+float log_sum_exp(const float* logits, int64_t vocab, float* scratch);
 
 // The k most likely tokens of a log-probability row, best first (ties: lower id first).
 std::vector<std::pair<int32_t, float>> top_logprobs(const std::vector<float>& logprobs, int k);
+std::vector<std::pair<int32_t, float>> top_logprobs(const float* logprobs, int64_t vocab, int k);
 
 }  // namespace isc

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 
+#include <ATen/Parallel.h>
 #include <fmt/core.h>
 
 #include "common/error.h"
@@ -86,17 +87,17 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
 
   // Consumes a next-token distribution for a main job: the first after its prompt, or after a
   // decode step. Samples, records, and decides whether the job goes on.
-  auto take_token = [&](ActiveJob& a, const float* row) {
+  // `lp` is the row's log-softmax and `tok` the token sampled from it (both computed for all rows
+  // of a step at once, in parallel).
+  auto take_token = [&](ActiveJob& a, const float* lp, int32_t tok, std::vector<std::pair<int32_t, float>>& top) {
     GenerationJob& j = *a.job;
     GenerationResult& r = *a.result;
     const int64_t step = static_cast<int64_t>(r.tokens.size());
     if (step >= j.max_new_tokens) return finish(a, "length");
-    const int32_t tok = sample_token(row, cfg.vocab_size, j.sampler, static_cast<uint64_t>(step));
     if (std::find(j.stop_tokens.begin(), j.stop_tokens.end(), tok) != j.stop_tokens.end()) return finish(a, "stop");
-    log_softmax(row, cfg.vocab_size, logprobs);
     r.tokens.push_back(tok);
-    r.logprobs.push_back(logprobs[tok]);
-    if (j.top_logprobs > 0) r.top.push_back(top_logprobs(logprobs, j.top_logprobs));
+    r.logprobs.push_back(lp[tok]);
+    if (j.top_logprobs > 0) r.top.push_back(std::move(top));
     a.text += tokenizer.token_bytes(tok);
     size_t cut = 0;
     if (ends_with_any(a.text, j.stop_strings, &cut)) return finish(a, "stop");
@@ -184,33 +185,64 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
       }
     }
 
+    // Log-softmax of every main job's logit row, the token it samples and its top alternatives;
+    // for fork rows only the normaliser (a fork needs one log-probability a row, and a full copy of
+    // hundreds of scoring rows would double the logits' memory). Rows run in parallel: each is a
+    // pure function of its logits (and its job's seed and step), so the split over threads cannot
+    // change a result; at batch 64 this is several ms a step done serially.
+    const int64_t V = cfg.vocab_size, R = static_cast<int64_t>(uses.size());
+    const float* logits = R > 0 ? out.logits.data_ptr<float>() : nullptr;
+    std::vector<int64_t> slot(static_cast<size_t>(R), -1);  // row -> its log-softmax in `logprobs`
+    int64_t main_rows = 0;
+    for (int64_t i = 0; i < R; ++i)
+      if (!uses[i].job->is_fork) slot[i] = main_rows++;
+    logprobs.resize(static_cast<size_t>(main_rows * V));
+    std::vector<int32_t> sampled(static_cast<size_t>(R), -1);
+    std::vector<float> lse(static_cast<size_t>(R), 0.0f);
+    std::vector<std::vector<std::pair<int32_t, float>>> tops(static_cast<size_t>(R));
+    if (R > 0) at::parallel_for(0, R, 1, [&](int64_t b, int64_t e) {
+      thread_local std::vector<float> scratch;
+      for (int64_t i = b; i < e; ++i) {
+        const ActiveJob& a = *uses[i].job;
+        if (a.is_fork) {
+          scratch.resize(static_cast<size_t>(V));
+          lse[i] = log_sum_exp(logits + i * V, V, scratch.data());
+          continue;
+        }
+        if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
+        float* lp = logprobs.data() + slot[i] * V;
+        log_softmax(logits + i * V, V, lp);
+        sampled[i] = sample_token(logits + i * V, V, a.job->sampler, static_cast<uint64_t>(a.result->tokens.size()));
+        if (a.job->top_logprobs > 0) tops[i] = top_logprobs(lp, V, a.job->top_logprobs);
+      }
+    });
+
     // Logits, in the order the rows were requested.
     std::vector<ActiveJob*> spawn_parents;
     for (size_t i = 0; i < uses.size(); ++i) {
-      const float* row = out.logits[static_cast<int64_t>(i)].data_ptr<float>();
       ActiveJob& a = *uses[i].job;
       if (a.is_fork) continue;  // handled below
+      const float* lp = logprobs.data() + slot[i] * V;
       if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
       if (a.phase == Phase::Prefill) {
         // prompt complete: score continuations from this row, then start generating
         const auto& conts = a.job->score_continuations;
         if (!conts.empty()) {
-          log_softmax(row, cfg.vocab_size, logprobs);
           a.result->continuation_logprobs.assign(conts.size(), 0.0);
-          for (size_t c = 0; c < conts.size(); ++c) a.result->continuation_logprobs[c] = logprobs[conts[c][0]];
+          for (size_t c = 0; c < conts.size(); ++c) a.result->continuation_logprobs[c] = lp[conts[c][0]];
         }
         a.phase = Phase::Decode;  // provisional; take_token decides
         if (a.job->max_new_tokens == 0) {
           finish(a, "prefill");
         } else {
-          take_token(a, row);
+          take_token(a, lp, sampled[i], tops[i]);
         }
         bool needs_forks = false;
         for (const auto& c : conts) needs_forks |= c.size() > 1;
         if (needs_forks) spawn_parents.push_back(&a);
         continue;
       }
-      take_token(a, row);
+      take_token(a, lp, sampled[i], tops[i]);
     }
     // Fork rows: accumulate log-probabilities of tokens 1..n-1 of each continuation.
     for (size_t i = 0; i < uses.size();) {
@@ -218,9 +250,7 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
       if (!a.is_fork) { ++i; continue; }
       const auto& cont = a.parent->job->score_continuations[a.continuation];
       for (size_t k = 0; k + 1 < cont.size(); ++k, ++i) {
-        const float* row = out.logits[static_cast<int64_t>(i)].data_ptr<float>();
-        log_softmax(row, cfg.vocab_size, logprobs);
-        a.parent->result->continuation_logprobs[a.continuation] += logprobs[cont[k + 1]];
+        a.parent->result->continuation_logprobs[a.continuation] += logits[i * V + cont[k + 1]] - lse[i];
       }
       a.phase = Phase::Done;
       a.fork_cache.reset();

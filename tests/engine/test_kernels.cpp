@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 
 #include <fmt/core.h>
@@ -304,8 +305,19 @@ at::Tensor logits_batched(const Model& m, const std::vector<int32_t>& tokens, co
   return out;
 }
 
+Engine& engine_for(const std::string& dtype) {
+  if (dtype != "int8") return test::shared_engine(dtype);
+  static std::unique_ptr<Engine> int8;  // the shared fixture knows bf16 and fp32 only
+  if (!int8) {
+    EngineOptions o;
+    o.dtype = "int8";
+    int8 = Engine::load(test::default_model_path(), o);
+  }
+  return *int8;
+}
+
 void expect_batch_invariant(const std::string& dtype, size_t prompt_limit) {
-  Engine& e = test::shared_engine(dtype);
+  Engine& e = engine_for(dtype);
   const Model& m = e.model();
   std::vector<int32_t> target = prompt_tokens(e, "Is a tomato a fruit? (a) yes (b) no (c) unknown.");
   if (target.size() > prompt_limit) target.resize(prompt_limit);
@@ -329,6 +341,8 @@ void expect_batch_invariant(const std::string& dtype, size_t prompt_limit) {
 TEST(ModelBatchInvariance, Bf16LogitsAreBitIdenticalAloneChunkedAndBatched) { expect_batch_invariant("bf16", 1000); }
 
 TEST(ModelBatchInvariance, Fp32LogitsAreBitIdenticalAloneChunkedAndBatched) { expect_batch_invariant("fp32", 1000); }
+
+TEST(ModelBatchInvariance, Int8LogitsAreBitIdenticalAloneChunkedAndBatched) { expect_batch_invariant("int8", 1000); }
 
 TEST(ModelBatchInvariance, PortablePathToo) {
   IsaGuard guard(Isa::Portable);
