@@ -20,10 +20,10 @@ from llama_cpp import Llama
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def isc_run(isc, model, limit, rounds, condition, out, max_batch):
+def isc_run(isc, model, limit, rounds, condition, out, max_batch, dtype):
     args = [isc, "run", "--task", "tasks/bbq.yaml", "--model", model, "--conditions", condition, "--rounds",
             str(rounds), "--limit", str(limit), "--shuffle", "--seed", "11", "--out", out, "-q", "--no-report",
-            "--top-logprobs", "5"]
+            "--top-logprobs", "5", "--dtype", dtype]
     if max_batch:
         args += ["--max-batch", str(max_batch)]
     subprocess.run(args, cwd=ROOT, check=True)
@@ -81,11 +81,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--max-batch", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--dtype", default="bf16", help="isc weights: bf16, fp32 or int8")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         wall, rows, items = isc_run(args.isc, args.model, args.items, args.rounds, "self-correct",
-                                    os.path.join(tmp, "bench.sqlite"), args.max_batch)
+                                    os.path.join(tmp, "bench.sqlite"), args.max_batch, args.dtype)
     conversations = {}
     isc_answers = {}
     for item_id, rnd, user, prefill, answer, _ in rows:
