@@ -24,7 +24,8 @@ MetricValue metric_value(const metrics::RoundMetrics& m, Metric metric, bool has
       }
       break;
     case Metric::ParseRate:
-      v.value = m.accuracy.parse_rate;
+      // only answers that name an option can be parsed; open generation has no options
+      if (m.n_options > 0) v.value = m.accuracy.parse_rate;
       break;
     case Metric::BiasAmbiguous:
       if (m.bias) {
@@ -45,7 +46,7 @@ MetricValue metric_value(const metrics::RoundMetrics& m, Metric metric, bool has
       count(&metrics::TransitionCounts::wrong_to_right);
       break;
     case Metric::Changed:
-      if (m.transitions) v.value = static_cast<double>(m.transitions->changed);
+      if (m.transitions && m.n_options > 0) v.value = static_cast<double>(m.transitions->changed);
       break;
     case Metric::Entropy:
       if (m.entropy) {
