@@ -156,7 +156,7 @@ json conversation(isc::Engine& e, int rounds, int first, int later) {
 
 int run(int argc, char** argv) {
   if (argc < 3) {
-    std::cerr << "usage: engine_throughput MODEL SCENARIO [ARGS] [--dtype bf16|fp32|int8] [--threads N]\n"
+    std::cerr << "usage: engine_throughput MODEL SCENARIO [ARGS] [--dtype bf16|fp32|int8] [--kv-dtype bf16|fp32|int8] [--threads N]\n"
                  "  prefill N [REPS] | decode BATCH CONTEXT STEPS | conversation ROUNDS FIRST LATER\n";
     return 2;
   }
@@ -165,6 +165,7 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--dtype" && i + 1 < argc) opt.dtype = argv[++i];
+    else if (a == "--kv-dtype" && i + 1 < argc) opt.kv_dtype = argv[++i];
     else if (a == "--threads" && i + 1 < argc) opt.threads = std::stoi(argv[++i]);
     else args.push_back(a);
   }
@@ -180,6 +181,7 @@ int run(int argc, char** argv) {
   else if (scenario == "conversation") out = conversation(*engine, static_cast<int>(num(2, 5)), static_cast<int>(num(3, 32)), static_cast<int>(num(4, 8)));
   else throw isc::Error(fmt::format("unknown scenario '{}'", scenario));
   out["dtype"] = opt.dtype;
+  out["kv_dtype"] = engine->model().cache_dtype() == at::kChar ? "int8" : engine->model().cache_dtype() == at::kFloat ? "fp32" : "bf16";
   out["load_seconds"] = load_s;
   out["weight_bytes"] = engine->model().weight_bytes();
   out["memory"] = memory_status();

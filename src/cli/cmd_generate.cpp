@@ -16,6 +16,7 @@ namespace {
 
 struct GenerateArgs {
   std::string model, prompt, system, messages_file, prefill, dtype = "bf16", chat_template;
+  std::string kv_dtype;
   bool raw = false, as_json = false;
   int max_tokens = 128, top_k = 0, logprobs = 0, threads = 0;
   float temperature = 0.0f, top_p = 1.0f;
@@ -48,6 +49,7 @@ std::vector<ChatMessage> read_messages(const std::string& path) {
 void run_generate(const GenerateArgs& a) {
   EngineOptions opt;
   opt.dtype = a.dtype;
+  opt.kv_dtype = a.kv_dtype;
   opt.threads = a.threads;
   opt.chat_template = a.chat_template;
   auto engine = Engine::load(a.model, opt);
@@ -132,6 +134,7 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--seed", a.seed, "sampling seed");
   cmd->add_option("--logprobs", a.logprobs, "top alternatives to show per token")->check(CLI::NonNegativeNumber);
   cmd->add_option("--dtype", a.dtype, "bf16 (default), fp32, or int8 (int8 weights, fastest single-sequence decode)");
+  cmd->add_option("--kv-dtype", a.kv_dtype, "KV cache: bf16, fp32 or int8 (half the bytes); default int8 with --dtype int8, fp32 with fp32, else bf16");
   cmd->add_option("--threads", a.threads, "threads (0 = all cores)");
   cmd->add_option("--chat-template", a.chat_template, "chatml, llama3, llama2, mistral, zephyr, gemma");
   cmd->add_flag("--json", a.as_json, "print JSON");

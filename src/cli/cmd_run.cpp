@@ -22,6 +22,7 @@ namespace {
 
 struct EngineFlags {
   std::string dtype = "bf16";
+  std::string kv_dtype;
   int threads = 0;
   int max_tokens_per_step = 512;
   std::string chat_template;
@@ -80,6 +81,7 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
 std::unique_ptr<EmbeddedBackend> make_backend(const std::string& model, const EngineFlags& f, int max_batch) {
   EngineOptions o;
   o.dtype = f.dtype;
+  o.kv_dtype = f.kv_dtype;
   o.threads = f.threads;
   o.chat_template = f.chat_template;
   o.limits.max_tokens_per_step = f.max_tokens_per_step;
@@ -135,6 +137,7 @@ void finish_and_report(Store& store, const std::string& run_id, const protocol::
 
 void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
   cmd->add_option("--dtype", f.dtype, "bf16 (default), fp32, or int8 (int8 weights, fastest single-sequence decode)");
+  cmd->add_option("--kv-dtype", f.kv_dtype, "KV cache: bf16, fp32 or int8 (half the bytes); default int8 with --dtype int8, fp32 with fp32, else bf16");
   cmd->add_option("--threads", f.threads, "threads (0 = all cores)");
   cmd->add_option("--max-tokens-per-step", f.max_tokens_per_step, "rows per forward pass")->check(CLI::PositiveNumber);
   cmd->add_option("--chat-template", f.chat_template, "override the model's chat template");

@@ -9,13 +9,28 @@ namespace isc::kernels {
 // Keys are stored in blocks of this many positions, transposed: [block][head_dim][kKeyBlock].
 constexpr int64_t kKeyBlock = 16;
 
-// One layer of one sequence's cache, in bf16 (uint16) or fp32: keys [n_kv_heads][capacity/16]
-// [head_dim][16], values [n_kv_heads][capacity][head_dim]; capacity a multiple of kKeyBlock.
+// int8 caches store keys as bytes q + 128 (q in −127..127), head_dim padded to a multiple of 4 with
+// q = 0, in quads of dimensions: [capacity/16][dims/4][16 keys][4 dims], the operand order of vpdpbusd.
+inline int64_t int8_key_dims(int64_t head_dim) { return (head_dim + 3) / 4 * 4; }
+// Byte offset of dimension d of key p within one kv head's int8 keys.
+inline int64_t int8_key_offset(int64_t p, int64_t d, int64_t key_dims) {
+  return (p / kKeyBlock) * key_dims * kKeyBlock + (d / 4) * kKeyBlock * 4 + (p % kKeyBlock) * 4 + d % 4;
+}
+
+// One layer of one sequence's cache, in bf16 (uint16), fp32 or int8: keys [n_kv_heads][capacity/16]
+// [head_dim][16] (int8: as above, int8_key_dims(head_dim) a key), values [n_kv_heads][capacity]
+// [head_dim]; capacity a multiple of kKeyBlock. int8: key j of kv head g is k_scale[g·capacity + j]
+// · q (likewise values). Attention then quantises each query head too, in blocks of kQuantBlock
+// dimensions (kernels::quantize_blocks), sums q·k exactly in int32 per block, and scales in fp32:
+// score = k_scale · Σ_blocks q_scale · Σ q_int·k_int; values are widened to fp32 and weighted in fp32.
 struct KvView {
   const void* k = nullptr;
   const void* v = nullptr;
   int64_t capacity = 0;
   bool bf16 = false;
+  bool int8 = false;
+  const float* k_scale = nullptr;  // int8 only: [n_kv_heads][capacity]
+  const float* v_scale = nullptr;
 };
 
 // `len` query rows of one sequence, rows [row0, row0+len) of q and out, at positions [pos0, pos0+len);

@@ -28,20 +28,28 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   else if (options.dtype == "fp32") dtype = at::kFloat;
   else if (options.dtype == "int8") dtype = at::kChar;  // int8 weights, per-row activations; bf16 cache
   else throw Error(fmt::format("unknown dtype '{}' (expected bf16, fp32 or int8)", options.dtype));
+  // int8 weights default to an int8 cache (accuracy within int8 weights' own bounds, tests/engine/
+  // test_int8.cpp); otherwise the model's default for its weights
+  at::ScalarType kv_dtype = dtype == at::kChar ? at::kChar : at::ScalarType::Undefined;
+  if (options.kv_dtype == "bf16") kv_dtype = at::kBFloat16;
+  else if (options.kv_dtype == "fp32") kv_dtype = at::kFloat;
+  else if (options.kv_dtype == "int8") kv_dtype = at::kChar;
+  else if (!options.kv_dtype.empty())
+    throw Error(fmt::format("unknown KV cache dtype '{}' (expected bf16, fp32 or int8)", options.kv_dtype));
 
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(fmt::format("{}: no such file or folder", path));
   if (fs::is_directory(path, ec)) {
     ModelConfig cfg = config_from_hf_folder(path);
     ModelWeights w = load_weights_hf_folder(path, cfg, dtype);
-    e->model_ = std::make_unique<Model>(cfg, std::move(w), dtype);
+    e->model_ = std::make_unique<Model>(cfg, std::move(w), dtype, kv_dtype);
     const fs::path tok = fs::path(path) / "tokenizer.json";
     e->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_json_file(tok.string()));
   } else {
     GgufFile f = GgufFile::open(path);
     ModelConfig cfg = config_from_gguf(f);
     ModelWeights w = load_weights_gguf(f, cfg, dtype);
-    e->model_ = std::make_unique<Model>(cfg, std::move(w), dtype);
+    e->model_ = std::make_unique<Model>(cfg, std::move(w), dtype, kv_dtype);
     e->tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(f));
   }
   if (e->tokenizer_->vocab_size() > e->model_->config().vocab_size) {

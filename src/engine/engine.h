@@ -17,6 +17,9 @@ namespace isc {
 
 struct EngineOptions {
   std::string dtype = "bf16";      // weights: "bf16", "fp32", or "int8" (per-row int8, VNNI kernel)
+  // KV cache: "" = int8 for int8 weights, fp32 for fp32, else bf16; or "bf16", "fp32", "int8" (one
+  // fp32 scale per position and kv head for keys and for values: half the bytes attention reads)
+  std::string kv_dtype;
   int threads = 0;                 // 0 = all cores
   SchedulerLimits limits;
   std::string chat_template;       // "" = from the model's own template

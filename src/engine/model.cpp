@@ -49,12 +49,13 @@ std::vector<float> rope_inverse_frequencies(const ModelConfig& c, const at::Tens
 
 }  // namespace
 
-Model::Model(ModelConfig config, ModelWeights weights, at::ScalarType dtype)
-    : config_(std::move(config)), w_(std::move(weights)), dtype_(dtype) {
+Model::Model(ModelConfig config, ModelWeights weights, at::ScalarType dtype, at::ScalarType cache_dtype)
+    : config_(std::move(config)), w_(std::move(weights)), dtype_(dtype), cache_dtype_(cache_dtype) {
+  if (cache_dtype_ == at::ScalarType::Undefined) cache_dtype_ = dtype_ == at::kFloat ? at::kFloat : at::kBFloat16;
+  if (cache_dtype_ != at::kFloat && cache_dtype_ != at::kBFloat16 && cache_dtype_ != at::kChar)
+    throw Error("Model: KV cache dtype must be fp32, bf16 or int8");
   inv_freq_ = rope_inverse_frequencies(config_, w_.rope_freq_factors);
 }
-
-at::ScalarType Model::cache_dtype() const { return dtype_ == at::kFloat ? at::kFloat : at::kBFloat16; }
 
 KvCache Model::new_cache(int64_t capacity) const {
   return KvCache(config_.n_layers, config_.n_kv_heads, config_.head_dim, cache_dtype(), capacity);

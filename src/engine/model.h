@@ -40,11 +40,12 @@ struct ForwardResult {
 
 class Model {
  public:
-  Model(ModelConfig config, ModelWeights weights, at::ScalarType dtype);
+  // cache_dtype: kFloat, kBFloat16 or kChar (int8 KV cache); kUndefined = fp32 for fp32 weights, else bf16.
+  Model(ModelConfig config, ModelWeights weights, at::ScalarType dtype, at::ScalarType cache_dtype = at::ScalarType::Undefined);
 
   const ModelConfig& config() const { return config_; }
   at::ScalarType dtype() const { return dtype_; }    // of the weights: kFloat, kBFloat16 or kChar
-  at::ScalarType cache_dtype() const;               // of the KV cache: kFloat, else kBFloat16
+  at::ScalarType cache_dtype() const { return cache_dtype_; }  // of the KV cache: kFloat, kBFloat16 or kChar
   KvCache new_cache(int64_t capacity = 256) const;
   size_t weight_bytes() const;
 
@@ -54,6 +55,7 @@ class Model {
   ModelConfig config_;
   ModelWeights w_;
   at::ScalarType dtype_;
+  at::ScalarType cache_dtype_;
   std::vector<float> inv_freq_;  // [head_dim/2], scaling applied
 };
 

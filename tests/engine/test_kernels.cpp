@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 
@@ -179,8 +180,8 @@ struct TestCache {
   at::Tensor k, v;
 };
 
-TestCache make_cache(int64_t kv, int64_t n, int64_t hd, bool bf16, uint64_t seed) {
-  TestCache c{KvCache(1, kv, hd, bf16 ? at::kBFloat16 : at::kFloat, n), at::empty({kv, n, hd}, at::kDouble),
+TestCache make_cache(int64_t kv, int64_t n, int64_t hd, at::ScalarType dtype, uint64_t seed) {
+  TestCache c{KvCache(1, kv, hd, dtype, n), at::empty({kv, n, hd}, at::kDouble),
               at::empty({kv, n, hd}, at::kDouble)};
   at::Tensor rows_k = randn({n, kv * hd}, seed), rows_v = randn({n, kv * hd}, seed + 1);
   c.cache.write_rows(0, 0, n, rows_k.data_ptr<float>(), rows_v.data_ptr<float>(), kv * hd);
@@ -198,7 +199,7 @@ TestCache make_cache(int64_t kv, int64_t n, int64_t hd, bool bf16, uint64_t seed
 
 TEST(Kernels, KvCacheStoresWhatWasWritten) {
   for (bool bf16 : {false, true}) {
-    TestCache c = make_cache(3, 37, 20, bf16, 5);
+    TestCache c = make_cache(3, 37, 20, bf16 ? at::kBFloat16 : at::kFloat, 5);
     at::Tensor rows_k = randn({37, 60}, 5).view({37, 3, 20}).transpose(0, 1).to(at::kDouble);
     if (bf16) rows_k = rows_k.to(at::kBFloat16).to(at::kDouble);
     EXPECT_TRUE(c.k.equal(rows_k));
@@ -212,14 +213,66 @@ TEST(Kernels, KvCacheStoresWhatWasWritten) {
   }
 }
 
+// int8: each (position, kv head) vector is stored as q·scale with q = round_even(x·127/max|x|); an
+// odd head_dim (17) exercises the padding of keys to quads; an all-zero vector gets scale 0.
+TEST(Kernels, Int8KvCacheStoresRoundedVectors) {
+  for (int64_t hd : {20, 17, 64}) {
+    at::Tensor rows_k = randn({37, 3 * hd}, 5), rows_v = randn({37, 3 * hd}, 6);
+    rows_k[4].zero_();
+    rows_v[5].narrow(0, hd, hd).zero_();
+    KvCache cache(2, 3, hd, at::kChar, 16);
+    cache.reserve(37);
+    cache.write_rows(1, 0, 37, rows_k.data_ptr<float>(), rows_v.data_ptr<float>(), 3 * hd);
+    cache.set_length(37);
+    cache.reserve(100);  // growth keeps the contents and scales
+    KvCache child = cache.fork();
+    std::vector<float> key(hd), value(hd), key2(hd), value2(hd);
+    for (int64_t p = 0; p < 37; ++p) {
+      for (int64_t h = 0; h < 3; ++h) {
+        cache.read(1, h, p, key.data(), value.data());
+        child.read(1, h, p, key2.data(), value2.data());
+        EXPECT_EQ(key, key2);
+        EXPECT_EQ(value, value2);
+        for (auto [src, got] : {std::pair{rows_k, &key}, std::pair{rows_v, &value}}) {
+          const float* x = src.data_ptr<float>() + p * 3 * hd + h * hd;
+          float amax = 0.0f;
+          for (int64_t d = 0; d < hd; ++d) amax = std::max(amax, std::fabs(x[d]));
+          const float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+          for (int64_t d = 0; d < hd; ++d)
+            ASSERT_EQ((*got)[d], std::nearbyint(x[d] * inv) * scale) << "hd " << hd << " pos " << p << " head " << h;
+        }
+      }
+    }
+    EXPECT_EQ(cache.bytes(), static_cast<size_t>(2 * 3 * cache.capacity() * (kernels::int8_key_dims(hd) + hd) +
+                                                 2 * 2 * 3 * cache.capacity() * 4));
+  }
+}
+
+// What the kernel computes for an int8 cache, in fp64: each query head quantised as
+// kernels::quantize_blocks does it (blocks of kQuantBlock dimensions), dequantised (q·scale), then
+// ordinary attention over the dequantised keys and values the cache holds.
+at::Tensor quantized_query(const at::Tensor& qh) {
+  const int64_t hd = qh.numel(), kp = (hd + kernels::kQuantBlock - 1) / kernels::kQuantBlock * kernels::kQuantBlock;
+  std::vector<int8_t> q(kp);
+  std::vector<float> scales(kp / kernels::kQuantBlock);
+  std::vector<int32_t> sums(scales.size());
+  at::Tensor x = qh.to(at::kFloat).contiguous();
+  kernels::quantize_blocks(x.data_ptr<float>(), hd, kp, q.data(), scales.data(), sums.data());
+  at::Tensor out = at::empty({hd}, at::kDouble);
+  for (int64_t d = 0; d < hd; ++d)
+    out[d] = static_cast<double>(q[d]) * static_cast<double>(scales[d / kernels::kQuantBlock]);
+  return out;
+}
+
 TEST(Kernels, AttentionMatchesReference) {
   for (Isa isa : isas()) {
     IsaGuard guard(isa);
-    for (bool bf16 : {false, true}) {
+    for (at::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kChar}) {
+      const bool bf16 = dtype != at::kFloat, int8 = dtype == at::kChar;
       for (auto [H, KV, hd] : std::vector<std::array<int64_t, 3>>{{9, 3, 64}, {4, 4, 20}, {4, 1, 32}, {6, 1, 17},
                                                                   {10, 2, 40}}) {
         const int64_t n = 67;
-        TestCache c = make_cache(KV, n, hd, bf16, 100 + hd);
+        TestCache c = make_cache(KV, n, hd, dtype, 100 + hd);
         const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
         // a prefill chunk of 5 rows starting on an empty cache, and a decode row at position 66
         const kernels::KvView view = c.cache.view(0);
@@ -230,13 +283,14 @@ TEST(Kernels, AttentionMatchesReference) {
           const int64_t pos = row < 5 ? row : 66;
           for (int64_t h = 0; h < H; ++h) {
             at::Tensor qh = q[row].narrow(0, h * hd, hd).to(at::kDouble);
+            if (int8) qh = quantized_query(q[row].narrow(0, h * hd, hd));
             at::Tensor keys = c.k[h / (H / KV)].narrow(0, 0, pos + 1);
             at::Tensor vals = c.v[h / (H / KV)].narrow(0, 0, pos + 1);
             at::Tensor p = at::softmax(at::matmul(keys, qh) * static_cast<double>(scale), 0);
             at::Tensor ref = at::matmul(p, vals);
             at::Tensor got = out[row].narrow(0, h * hd, hd).to(at::kDouble);
             EXPECT_TRUE(at::allclose(got, ref, 1e-5, 1e-5))
-                << kernels::isa_name(isa) << " bf16 " << bf16 << " H" << H << " KV" << KV << " hd" << hd << " row "
+                << kernels::isa_name(isa) << " bf16 " << bf16 << " int8 " << int8 << " H" << H << " KV" << KV << " hd" << hd << " row "
                 << row << " max err " << (got - ref).abs().max().item<double>();
           }
         }
@@ -305,15 +359,19 @@ at::Tensor logits_batched(const Model& m, const std::vector<int32_t>& tokens, co
   return out;
 }
 
+// dtype: weights, optionally "+int8kv" for an int8 KV cache.
 Engine& engine_for(const std::string& dtype) {
-  if (dtype != "int8") return test::shared_engine(dtype);
-  static std::unique_ptr<Engine> int8;  // the shared fixture knows bf16 and fp32 only
-  if (!int8) {
+  if (dtype == "bf16" || dtype == "fp32") return test::shared_engine(dtype);
+  static std::map<std::string, std::unique_ptr<Engine>> others;  // the shared fixture knows bf16 and fp32 only
+  auto& slot = others[dtype];
+  if (!slot) {
     EngineOptions o;
-    o.dtype = "int8";
-    int8 = Engine::load(test::default_model_path(), o);
+    const size_t plus = dtype.find('+');
+    o.dtype = dtype.substr(0, plus);
+    if (plus != std::string::npos) o.kv_dtype = "int8";
+    slot = Engine::load(test::default_model_path(), o);
   }
-  return *int8;
+  return *slot;
 }
 
 void expect_batch_invariant(const std::string& dtype, size_t prompt_limit) {
@@ -343,6 +401,17 @@ TEST(ModelBatchInvariance, Bf16LogitsAreBitIdenticalAloneChunkedAndBatched) { ex
 TEST(ModelBatchInvariance, Fp32LogitsAreBitIdenticalAloneChunkedAndBatched) { expect_batch_invariant("fp32", 1000); }
 
 TEST(ModelBatchInvariance, Int8LogitsAreBitIdenticalAloneChunkedAndBatched) { expect_batch_invariant("int8", 1000); }
+
+TEST(ModelBatchInvariance, Int8KvCacheLogitsAreBitIdenticalAloneChunkedAndBatched) {
+  EXPECT_EQ(engine_for("int8+int8kv").model().cache_dtype(), at::kChar);
+  expect_batch_invariant("int8+int8kv", 1000);
+  expect_batch_invariant("bf16+int8kv", 1000);
+}
+
+TEST(ModelBatchInvariance, Int8KvCachePortablePathToo) {
+  IsaGuard guard(Isa::Portable);
+  expect_batch_invariant("bf16+int8kv", 6);
+}
 
 TEST(ModelBatchInvariance, PortablePathToo) {
   IsaGuard guard(Isa::Portable);
