@@ -58,11 +58,9 @@ std::vector<int32_t> EmbeddedBackend::tokens_to_append(Conversation& c, const st
   }
   if (keep < cached.size()) engine_->truncate(c.sequence, static_cast<int64_t>(keep));
   *kept = static_cast<int64_t>(keep);
-  std::vector<int32_t> ids = tok.encode(std::string_view(text).substr(bytes), /*parse_special=*/true);
-  if (keep == 0 && tok.add_bos() && tok.bos_id() >= 0) {
-    const std::string bos = tok.token_bytes(tok.bos_id());
-    if (text.rfind(bos, 0) != 0) ids.insert(ids.begin(), tok.bos_id());
-  }
+  // A fresh sequence starts like any prompt (BOS if the model wants it); otherwise only the tail.
+  std::vector<int32_t> ids = keep == 0 ? engine_->encode_prompt(text)
+                                       : tok.encode(std::string_view(text).substr(bytes), /*parse_special=*/true);
   return ids;
 }
 

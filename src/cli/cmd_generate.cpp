@@ -66,9 +66,7 @@ void run_generate(const GenerateArgs& a) {
     if (msgs.empty()) throw Error("generate: give a prompt or --messages");
     text = engine->chat_template().render(msgs, /*add_generation_prompt=*/true, a.prefill);
   }
-  std::vector<int32_t> ids = tok.encode(text, /*parse_special=*/!a.raw);
-  if (tok.add_bos() && tok.bos_id() >= 0 && text.rfind(tok.token_bytes(tok.bos_id()), 0) != 0)
-    ids.insert(ids.begin(), tok.bos_id());
+  std::vector<int32_t> ids = engine->encode_prompt(text, /*parse_special=*/!a.raw);
   if (ids.empty()) throw Error("generate: the prompt has no tokens");
 
   GenerationJob job;

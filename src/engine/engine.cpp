@@ -73,6 +73,14 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   return e;
 }
 
+std::vector<int32_t> Engine::encode_prompt(const std::string& text, bool parse_special) const {
+  std::vector<int32_t> ids = tokenizer_->encode(text, parse_special);
+  if (tokenizer_->add_bos() && tokenizer_->bos_id() >= 0 &&
+      text.rfind(tokenizer_->token_bytes(tokenizer_->bos_id()), 0) != 0)
+    ids.insert(ids.begin(), tokenizer_->bos_id());
+  return ids;
+}
+
 Engine::Sequence& Engine::get(SequenceId id) {
   auto it = seqs_.find(id);
   if (it == seqs_.end()) throw Error(fmt::format("unknown sequence {}", id));

@@ -37,6 +37,9 @@ class Engine {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ChatTemplate& chat_template() const { return *template_; }
   const EngineOptions& options() const { return options_; }
+  // Tokens of a prompt that starts a sequence: BOS is prepended when the model wants one and the
+  // text does not already begin with it (templates often write it themselves).
+  std::vector<int32_t> encode_prompt(const std::string& text, bool parse_special = true) const;
   // Token ids that end an assistant turn: EOS and the template's end-of-turn tokens.
   const std::vector<int32_t>& end_of_turn_tokens() const { return stop_tokens_; }
 

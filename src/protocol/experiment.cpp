@@ -28,10 +28,6 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
-
 std::string new_run_id(const std::string& task) {
   std::random_device rd;
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -39,6 +35,10 @@ std::string new_run_id(const std::string& task) {
 }
 
 }  // namespace
+
+std::string utc_now() {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
+}
 
 Experiment prepare_experiment(const tasks::RunSpec& spec) {
   Experiment e;

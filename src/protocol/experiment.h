@@ -34,6 +34,9 @@ Experiment load_experiment(Store& store, const std::string& run_id);
 // `isc run --reuse` continues or re-reports it instead of starting a second copy.
 std::optional<RunRecord> find_matching_run(const Store& store, const Experiment& e, const BackendInfo& backend);
 
+// Now, as the store's timestamps write it (ISO-8601 UTC).
+std::string utc_now();
+
 // The unfinished run of a store: the one named, or the only one not finished.
 std::string unfinished_run_id(const Store& store, const std::string& wanted);
 

@@ -50,10 +50,6 @@ bool answer_settled(const std::vector<int>& answers, int k) {
   return true;
 }
 
-std::string utc_now() {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
-
 }  // namespace
 
 RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, const RunnerOptions& opt) {
