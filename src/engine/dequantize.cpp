@@ -203,6 +203,17 @@ inline void k_scale_min(int j, const uint8_t* s, int* scale, int* min) {
   }
 }
 
+// Scales and mins of the two 32-element sub-blocks of one 64-element pair (Q4_K and Q5_K).
+void k_pair_scales(int pair, float d, float dmin, const uint8_t* scales, float* d1, float* m1, float* d2, float* m2) {
+  int sc = 0, m = 0;
+  k_scale_min(2 * pair, scales, &sc, &m);
+  *d1 = d * static_cast<float>(sc);
+  *m1 = dmin * static_cast<float>(m);
+  k_scale_min(2 * pair + 1, scales, &sc, &m);
+  *d2 = d * static_cast<float>(sc);
+  *m2 = dmin * static_cast<float>(m);
+}
+
 // Q4_K: fp16 d, fp16 dmin, 12 scale bytes, 128 bytes of nibbles; each 32 bytes hold two
 // 32-element sub-blocks (low nibbles first).
 void dequant_q4_k(const uint8_t* src, float* dst, int64_t nb) {
@@ -213,11 +224,8 @@ void dequant_q4_k(const uint8_t* src, float* dst, int64_t nb) {
     const uint8_t* scales = src + 4;
     const uint8_t* q = src + 16;
     for (int pair = 0; pair < 4; ++pair, q += 32) {
-      int sc = 0, m = 0;
-      k_scale_min(2 * pair, scales, &sc, &m);
-      const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(m);
-      k_scale_min(2 * pair + 1, scales, &sc, &m);
-      const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
+      float d1, m1, d2, m2;
+      k_pair_scales(pair, d, dmin, scales, &d1, &m1, &d2, &m2);
       float* y = dst + 64 * pair;
       for (int l = 0; l < 32; ++l) y[l] = d1 * static_cast<float>(q[l] & 0x0f) - m1;
       for (int l = 0; l < 32; ++l) y[32 + l] = d2 * static_cast<float>(q[l] >> 4) - m2;
@@ -235,11 +243,8 @@ void dequant_q5_k(const uint8_t* src, float* dst, int64_t nb) {
     const uint8_t* qh = src + 16;
     const uint8_t* q = src + 48;
     for (int pair = 0; pair < 4; ++pair, q += 32) {
-      int sc = 0, m = 0;
-      k_scale_min(2 * pair, scales, &sc, &m);
-      const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(m);
-      k_scale_min(2 * pair + 1, scales, &sc, &m);
-      const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
+      float d1, m1, d2, m2;
+      k_pair_scales(pair, d, dmin, scales, &d1, &m1, &d2, &m2);
       const int bit1 = 2 * pair, bit2 = 2 * pair + 1;
       float* y = dst + 64 * pair;
       for (int l = 0; l < 32; ++l)
