@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The README's first command: installs everything (scripts/setup.sh), then runs a real multi-round
-# self-correction experiment (BBQ, baseline vs self-correct, 5 rounds) on the default model and
-# writes its report. Idempotent: a finished run is reused, a killed one is resumed.
+# self-correction experiment (BBQ, baseline vs self-correct, 5 rounds, hidden states of 3 layers)
+# on the default model, scores the bias concept on it, and writes its report. Idempotent: a finished run is reused, a killed one is resumed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 ISC=${ISC_BUILD_DIR:-build}/isc
 STORE=results/quickstart.sqlite
 mkdir -p results
-"$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-200}" --out "$STORE" --reuse \
-  --html results/quickstart.html
+"$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-200}" --out "$STORE" --reuse
+# The bias concept (BBQ stereotype statements vs their anti-stereotyped counterparts), learnt on the
+# run's model at the captured layers, scored on every stored hidden state; then the report.
+"$ISC" concept score "$STORE" --concept concepts/bias.yaml --limit 1000 --seed 1 \
+  --directions-out results/quickstart.bias.directions.json
+"$ISC" report "$STORE" --html results/quickstart.html

@@ -3,9 +3,13 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/error.h"
+#include "engine/steering.h"
 
 namespace isc {
 
@@ -43,9 +47,22 @@ struct TurnRequest {
   // Continuations scored right after the pre-fill, before generating (e.g. " (a)", " (b)", " (c)"):
   // the result holds each one's total logprob. Nothing is generated for them.
   std::vector<std::string> score_continuations;
-  // Hidden states to return: layer indices (0 = embeddings, L = final norm input) at the last
-  // prompt position (the answer position after the pre-fill). Empty = none.
+  // Hidden states to return: layer indices (0 = embeddings, l = output of block l) at each of
+  // `hidden_positions`: "answer" (the last prompt token, after the pre-fill: where the answer is read)
+  // and/or "user_end" (the last token of the user message's text). Empty layers = none.
   std::vector<int> hidden_layers;
+  std::vector<std::string> hidden_positions = {"answer"};
+  // Steering for this turn (nullptr = none): added after each of its layers to every row of the
+  // turn ("turn") or from the answer position on ("generation": the last prompt token, scored
+  // continuations and generated tokens).
+  std::shared_ptr<const Steering> steering;
+  std::string steering_positions = "turn";
+};
+
+struct CapturedHidden {
+  std::string position;  // "answer" | "user_end"
+  int layer = 0;
+  std::vector<float> values;
 };
 
 struct TurnResult {
@@ -56,7 +73,7 @@ struct TurnResult {
   int64_t context_tokens = 0;           // conversation length after this turn
   int64_t prefilled_tokens = 0;         // tokens actually computed for the prompt (0 reuse = all new)
   std::vector<double> continuation_logprobs;  // one per score_continuations entry
-  std::map<int, std::vector<float>> hidden;   // layer -> hidden state at the answer position
+  std::vector<CapturedHidden> hidden;   // per requested position, then layer
   double seconds = 0.0;
   // What the conversation's cache holds now, so a killed run can rebuild it exactly: the first
   // `cache_kept` tokens of the previous state, then `prompt_tokens`, then the first
@@ -72,6 +89,17 @@ struct RestoredTurn {
   std::string assistant_message;       // pre-fill + generated text
   int64_t cache_kept = 0;
   std::vector<int32_t> cache_tokens;   // prompt tokens + the cached generated tokens
+  // The turn's steering, as it was run: rows cache_tokens[steer_from..] carry it (0 for "turn",
+  // prompt length − 1 for "generation").
+  std::shared_ptr<const Steering> steering;
+  int64_t steer_from = 0;
+};
+
+// A text whose hidden states are wanted at its last token (concept data for probes).
+struct TextStateRequest {
+  std::string text;
+  bool as_user_turn = false;  // false: the text alone; true: as a user turn with the generation prompt
+  std::vector<int> layers;
 };
 
 struct BackendInfo {
@@ -79,6 +107,8 @@ struct BackendInfo {
   std::string model;         // model path or name
   std::string model_sha256;  // file hash when known
   std::string engine_version;
+  int n_layers = 0;          // 0 = unknown (hidden states and steering need it)
+  int dim = 0;               // width of the residual stream; 0 = unknown
 };
 
 class Backend {
@@ -93,6 +123,11 @@ class Backend {
   // Rebuilds conversations (just opened) from their finished turns, in one batch; afterwards
   // they continue exactly as if they had never been interrupted.
   virtual void restore_conversations(const std::vector<std::pair<uint64_t, std::vector<RestoredTurn>>>& turns) = 0;
+  // Hidden states (one map layer -> state per request) of stand-alone texts, batched. Backends
+  // that cannot see hidden states throw isc::Error saying so.
+  virtual std::vector<std::map<int, std::vector<float>>> text_hidden_states(const std::vector<TextStateRequest>&) {
+    throw Error(info().name + " backend: hidden states are not available through this backend");
+  }
 };
 
 }  // namespace isc

@@ -2,6 +2,7 @@
 // text beyond what its cache already holds; pre-fills and continuation scoring map onto jobs.
 #include "backend/embedded.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/core.h>
@@ -11,6 +12,23 @@
 
 namespace isc {
 
+namespace {
+
+// Index of the appended token that holds byte `end - 1` of `text`, the appended tokens covering
+// text[from..]; tokens whose bytes are not in the text (a BOS the tokenizer adds) take none.
+int64_t token_ending_at(const Tokenizer& tok, const std::vector<int32_t>& ids, const std::string& text, size_t from,
+                        size_t end) {
+  size_t pos = from;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    const std::string piece = tok.token_bytes(ids[k]);
+    if (text.compare(pos, piece.size(), piece) == 0) pos += piece.size();
+    if (pos >= end) return static_cast<int64_t>(k);
+  }
+  return -1;
+}
+
+}  // namespace
+
 EmbeddedBackend::EmbeddedBackend(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) {}
 
 EmbeddedBackend::EmbeddedBackend(const std::string& model_path, const EngineOptions& options)
@@ -18,7 +36,8 @@ EmbeddedBackend::EmbeddedBackend(const std::string& model_path, const EngineOpti
 
 BackendInfo EmbeddedBackend::info() const {
   if (sha256_.empty()) sha256_ = sha256_of_path(engine_->model_path());
-  return BackendInfo{"embedded", engine_->model_path(), sha256_, ISC_VERSION};
+  return BackendInfo{"embedded", engine_->model_path(), sha256_, ISC_VERSION, static_cast<int>(engine_->config().n_layers),
+                     static_cast<int>(engine_->config().dim)};
 }
 
 uint64_t EmbeddedBackend::open_conversation() {
@@ -46,7 +65,8 @@ const std::vector<ChatMessage>& EmbeddedBackend::messages(uint64_t id) const {
   return it->second.messages;
 }
 
-std::vector<int32_t> EmbeddedBackend::tokens_to_append(Conversation& c, const std::string& text, int64_t* kept) {
+std::vector<int32_t> EmbeddedBackend::tokens_to_append(Conversation& c, const std::string& text, int64_t* kept,
+                                                       size_t* text_from) {
   const Tokenizer& tok = engine_->tokenizer();
   const std::vector<int32_t>& cached = engine_->tokens(c.sequence);
   // Longest prefix of cached tokens whose text is a prefix of `text` (normally all of them).
@@ -58,6 +78,7 @@ std::vector<int32_t> EmbeddedBackend::tokens_to_append(Conversation& c, const st
   }
   if (keep < cached.size()) engine_->truncate(c.sequence, static_cast<int64_t>(keep));
   *kept = static_cast<int64_t>(keep);
+  *text_from = bytes;
   // A fresh sequence starts like any prompt (BOS if the model wants it); otherwise only the tail.
   std::vector<int32_t> ids = keep == 0 ? engine_->encode_prompt(text)
                                        : tok.encode(std::string_view(text).substr(bytes), /*parse_special=*/true);
@@ -78,8 +99,35 @@ std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest
     msgs.push_back({"user", r.user_message});
     const std::string text = engine_->chat_template().render(msgs, /*add_generation_prompt=*/true, r.assistant_prefill);
     GenerationJob j;
-    j.append = tokens_to_append(c, text, &kept[seqs.size()]);
+    size_t text_from = 0;
+    j.append = tokens_to_append(c, text, &kept[seqs.size()], &text_from);
     if (j.append.empty()) throw Error("a turn must add at least one token to the conversation");
+    for (const std::string& position : r.hidden_positions) {
+      int64_t offset = -1;
+      if (position == "user_end") {
+        // the user message as the template wrote it: its last occurrence before the generation prompt
+        const std::string& u = r.user_message;
+        const size_t at = u.empty() ? std::string::npos : text.rfind(u);
+        if (at == std::string::npos || at + u.size() <= text_from)
+          throw Error("user_end hidden state: the user message is not in the new part of the rendered prompt");
+        offset = token_ending_at(tok, j.append, text, text_from, at + u.size());
+        if (offset < 0) throw Error("user_end hidden state: no token ends the user message");
+      } else if (position != "answer") {
+        throw Error(fmt::format("hidden state position '{}' (expected answer or user_end)", position));
+      }
+      for (int layer : r.hidden_layers) j.hidden_points.push_back({offset, layer});
+    }
+    if (r.steering) {
+      if (r.steering_positions == "turn") {
+        j.append_steering.push_back({0, static_cast<int64_t>(j.append.size()), r.steering});
+      } else if (r.steering_positions == "generation") {
+        const int64_t n = static_cast<int64_t>(j.append.size());
+        j.append_steering.push_back({n - 1, n, r.steering});
+      } else {
+        throw Error(fmt::format("steering positions '{}' (expected turn or generation)", r.steering_positions));
+      }
+      j.generation_steering = r.steering;
+    }
     j.max_new_tokens = r.sampling.max_new_tokens;
     j.sampler = SamplerSettings{r.sampling.temperature, r.sampling.top_k, r.sampling.top_p, r.sampling.seed};
     j.stop_tokens = engine_->end_of_turn_tokens();
@@ -90,7 +138,6 @@ std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest
       if (ids.empty()) throw Error(fmt::format("continuation '{}' has no tokens", s));
       j.score_continuations.push_back(std::move(ids));
     }
-    j.hidden_layers = r.hidden_layers;
     seqs.push_back(c.sequence);
     jobs.push_back(std::move(j));
     next_messages.push_back(std::move(msgs));
@@ -123,7 +170,11 @@ std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest
     r.prefilled_tokens = g.prefilled;
     r.context_tokens = static_cast<int64_t>(engine_->tokens(seqs[i]).size());
     r.continuation_logprobs = g.continuation_logprobs;
-    for (const auto& [layer, h] : g.hidden) r.hidden[layer] = h;
+    const GenerationJob& job = jobs[i];
+    for (size_t p = 0; p < job.hidden_points.size(); ++p) {
+      const std::string& position = requests[i].hidden_positions[p / requests[i].hidden_layers.size()];
+      r.hidden.push_back({position, job.hidden_points[p].layer, g.hidden[p]});
+    }
     r.seconds = seconds;
     Conversation& c = get(requests[i].conversation);
     c.messages = std::move(next_messages[i]);
@@ -141,11 +192,15 @@ void EmbeddedBackend::restore_conversations(
     if (!c.messages.empty() || !engine_->tokens(c.sequence).empty())
       throw Error(fmt::format("restore: conversation {} is not new", id));
     std::vector<int32_t> tokens;
+    std::vector<std::shared_ptr<const Steering>> steer;  // per token, as the turns ran
     for (const RestoredTurn& t : list) {
       if (t.cache_kept < 0 || t.cache_kept > static_cast<int64_t>(tokens.size()))
         throw Error(fmt::format("restore: conversation {}: cache_kept {} outside 0..{}", id, t.cache_kept, tokens.size()));
       tokens.resize(t.cache_kept);
+      steer.resize(t.cache_kept);
       tokens.insert(tokens.end(), t.cache_tokens.begin(), t.cache_tokens.end());
+      for (size_t k = 0; k < t.cache_tokens.size(); ++k)
+        steer.push_back(t.steering && static_cast<int64_t>(k) >= t.steer_from ? t.steering : nullptr);
       if (c.messages.empty() && !t.system_message.empty()) c.messages.push_back({"system", t.system_message});
       c.messages.push_back({"user", t.user_message});
       c.messages.push_back({"assistant", t.assistant_message});
@@ -154,10 +209,55 @@ void EmbeddedBackend::restore_conversations(
     GenerationJob j;
     j.append = std::move(tokens);
     j.max_new_tokens = 0;
+    for (size_t k = 0; k < steer.size();) {
+      size_t e = k;
+      while (e < steer.size() && steer[e] == steer[k]) ++e;
+      if (steer[k]) j.append_steering.push_back({static_cast<int64_t>(k), static_cast<int64_t>(e), steer[k]});
+      k = e;
+    }
     seqs.push_back(c.sequence);
     jobs.push_back(std::move(j));
   }
   if (!jobs.empty()) engine_->run(seqs, jobs);
+}
+
+std::vector<std::map<int, std::vector<float>>> EmbeddedBackend::text_hidden_states(
+    const std::vector<TextStateRequest>& requests) {
+  std::vector<std::map<int, std::vector<float>>> out;
+  out.reserve(requests.size());
+  // In slices, so that thousands of texts do not hold thousands of caches at once.
+  const size_t slice = 256;
+  for (size_t b = 0; b < requests.size(); b += slice) {
+    const size_t e = std::min(requests.size(), b + slice);
+    std::vector<SequenceId> seqs;
+    std::vector<GenerationJob> jobs;
+    for (size_t i = b; i < e; ++i) {
+      const TextStateRequest& r = requests[i];
+      GenerationJob j;
+      j.append = r.as_user_turn
+                     ? engine_->encode_prompt(engine_->chat_template().render({{"user", r.text}}, true, ""))
+                     : engine_->encode_prompt(r.text, /*parse_special=*/false);
+      if (j.append.empty()) throw Error(fmt::format("text {} has no tokens", i + 1));
+      j.max_new_tokens = 0;
+      for (int layer : r.layers) j.hidden_points.push_back({-1, layer});
+      seqs.push_back(engine_->new_sequence());
+      jobs.push_back(std::move(j));
+    }
+    std::vector<GenerationResult> res;
+    try {
+      res = engine_->run(seqs, jobs);
+    } catch (...) {
+      for (SequenceId s : seqs) engine_->release(s);
+      throw;
+    }
+    for (SequenceId s : seqs) engine_->release(s);
+    for (size_t k = 0; k < res.size(); ++k) {
+      std::map<int, std::vector<float>> m;
+      for (size_t p = 0; p < jobs[k].hidden_points.size(); ++p) m[jobs[k].hidden_points[p].layer] = std::move(res[k].hidden[p]);
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
 }
 
 }  // namespace isc

@@ -19,6 +19,7 @@ class EmbeddedBackend : public Backend {
   void close_conversation(uint64_t conversation) override;
   std::vector<TurnResult> run_turns(const std::vector<TurnRequest>& requests) override;
   void restore_conversations(const std::vector<std::pair<uint64_t, std::vector<RestoredTurn>>>& turns) override;
+  std::vector<std::map<int, std::vector<float>>> text_hidden_states(const std::vector<TextStateRequest>& requests) override;
 
   Engine& engine() { return *engine_; }
   // The chat messages of a conversation so far (the assistant turns hold pre-fill + generation).
@@ -31,7 +32,7 @@ class EmbeddedBackend : public Backend {
   };
   Conversation& get(uint64_t id);
   // Tokens to append so that the cache holds `text`; drops a cache tail that `text` does not extend.
-  std::vector<int32_t> tokens_to_append(Conversation& c, const std::string& text, int64_t* kept);
+  std::vector<int32_t> tokens_to_append(Conversation& c, const std::string& text, int64_t* kept, size_t* text_from);
 
   std::unique_ptr<Engine> engine_;
   std::unordered_map<uint64_t, Conversation> conversations_;

@@ -21,12 +21,19 @@ void register_export(CLI::App& app) {
   cmd->add_option("--format", format, "json (default) or csv")->check(CLI::IsMember({"json", "csv"}));
   cmd->add_option("-o,--out", out_path, "output file (default: standard output)");
   cmd->add_flag("--no-timing", no_timing, "leave out wall-clock fields (to compare two runs)");
+  static std::string hidden_dir;
+  cmd->add_option("--hidden", hidden_dir, "write the run's hidden states as .npy files with an index into this folder");
   cmd->callback([] {
     const Store store = Store::open(store_path, OpenMode::ReadOnly);
     const std::vector<std::string> ids =
         report::select_runs(store, run_id.empty() ? std::nullopt : std::optional<std::string>(run_id));
     if (ids.size() != 1)
       throw error_at(store_path, "", fmt::format("holds {} runs; choose one with --run", ids.size()));
+    if (!hidden_dir.empty()) {
+      const nlohmann::json index = export_hidden_states(store, ids[0], hidden_dir);
+      fmt::print(stderr, "isc: {} files of hidden states written to {}\n", index.at("files").size(), hidden_dir);
+      return;
+    }
     std::ofstream file;
     if (!out_path.empty()) {
       file.open(out_path, std::ios::binary | std::ios::trunc);

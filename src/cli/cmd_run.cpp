@@ -30,6 +30,7 @@ struct EngineFlags {
 
 struct RunFlags {
   std::string run_file, task, model, out, conditions, categories, toxicity_scorer = "none", html;
+  std::string hidden_layers, hidden_positions;
   int rounds = -1, top_k = -1, max_batch = -1, early_stop = -1, top_logprobs = 5;
   int64_t limit = -1;
   int64_t seed = -1;
@@ -70,6 +71,8 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
   if (f.max_batch >= 0) s.max_batch = f.max_batch;
   if (f.early_stop >= 0) s.early_stop_k = f.early_stop;
   if (f.skip_bad_lines) s.skip_bad_lines = true;
+  if (!f.hidden_layers.empty()) s.hidden.layers_spec = f.hidden_layers == "none" ? "" : f.hidden_layers;
+  if (!f.hidden_positions.empty()) s.hidden.positions = split_list(f.hidden_positions);
   if (s.task.empty()) throw Error("run: no task (give a run file or --task)");
   if (s.model.empty()) throw Error("run: no model (give a run file or --model)");
   if (s.backend != "embedded") throw Error(fmt::format("run: backend '{}' is not available (embedded only)", s.backend));
@@ -172,11 +175,18 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--no-report", f.no_report, "do not print the per-round table at the end");
   cmd->add_option("--html", f.html, "also write the HTML report of the run to this file");
   cmd->add_flag("--reuse", f.reuse, "if the store holds a run with this exact configuration, resume it (or just report it)");
+  cmd->add_option("--hidden-layers", f.hidden_layers,
+                  "capture hidden states at these layers: all, \"10,20,30\", \"1-5,12\" (0 = embeddings); none = off");
+  cmd->add_option("--hidden-positions", f.hidden_positions, "where: answer (default), user_end, or both comma-separated");
   add_engine_flags(cmd, f.engine);
   cmd->callback([] {
     tasks::RunSpec spec = resolve_spec(f);
     protocol::Experiment e = protocol::prepare_experiment(spec);
     auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
+    e.run.hidden.layers.clear();
+    if (!e.run.hidden.layers_spec.empty())
+      e.run.hidden.layers = tasks::parse_layer_list(e.run.hidden.layers_spec, backend->info().n_layers,
+                                                    f.run_file.empty() ? "--hidden-layers" : f.run_file + ": hidden.layers");
     ToxicityScoring tox = make_toxicity_scorer(f.toxicity_scorer, *backend, f.engine);
     const std::filesystem::path out(e.run.out);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());

@@ -12,5 +12,6 @@ void register_run(CLI::App& app);
 void register_resume(CLI::App& app);
 void register_report(CLI::App& app);
 void register_export(CLI::App& app);
+void register_concept(CLI::App& app);
 
 }  // namespace isc::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   isc::cli::register_resume(app);
   isc::cli::register_report(app);
   isc::cli::register_export(app);
+  isc::cli::register_concept(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -103,6 +103,15 @@ ForwardResult Model::forward(const ForwardRequest& req) const {
     covered += ch.len;
   }
   if (covered != T) throw Error(fmt::format("Model::forward: chunks cover {} rows of {}", covered, T));
+  if (!req.row_steering.empty() && static_cast<int64_t>(req.row_steering.size()) != T)
+    throw Error(fmt::format("Model::forward: {} steering entries for {} rows", req.row_steering.size(), T));
+  for (const Steering* st : req.row_steering) {
+    if (!st) continue;
+    for (const auto& [layer, v] : st->add)
+      if (layer < 1 || layer > c.n_layers || static_cast<int64_t>(v.size()) != dim)
+        throw Error(fmt::format("steering vector for layer {} of width {} (the model has layers 1..{} of width {})",
+                                layer, v.size(), c.n_layers, dim));
+  }
   for (int64_t r : req.logit_rows)
     if (r < 0 || r >= T) throw Error(fmt::format("Model::forward: logit row {} outside the batch of {}", r, T));
 
@@ -143,6 +152,17 @@ ForwardResult Model::forward(const ForwardRequest& req) const {
     }
   };
   capture(0);
+  // Steering: the layer's vector joins the row's residual stream after the block, before capture.
+  auto steer = [&](int layer) {
+    for (size_t r = 0; r < req.row_steering.size(); ++r) {
+      const Steering* st = req.row_steering[r];
+      if (!st) continue;
+      auto it = st->add.find(layer);
+      if (it == st->add.end()) continue;
+      float* row = x + static_cast<int64_t>(r) * dim;
+      for (int64_t j = 0; j < dim; ++j) row[j] += it->second[j];
+    }
+  };
 
   std::vector<kernels::AttentionSpan> spans(req.chunks.size());
   const kernels::AttentionShape shape{H, KV, hd, static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)))};
@@ -171,6 +191,7 @@ ForwardResult Model::forward(const ForwardRequest& req) const {
     kernels::linear(s.norm.data(), T, dim, L.w_gate_up, s.gu.data(), 2 * F);
     kernels::silu_mul(s.gu.data(), T, F, 2 * F, s.act.data(), F);
     kernels::linear(s.act.data(), T, F, L.w_down, x, dim, /*accumulate=*/true);
+    steer(static_cast<int>(l + 1));
     capture(static_cast<int>(l + 1));
   }
   for (const SequenceChunk& ch : req.chunks) ch.cache->set_length(ch.cache->length() + ch.len);

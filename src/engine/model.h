@@ -9,6 +9,7 @@
 
 #include "engine/kv_cache.h"
 #include "engine/model_config.h"
+#include "engine/steering.h"
 #include "engine/weights.h"
 
 namespace isc {
@@ -31,6 +32,9 @@ struct ForwardRequest {
   std::vector<SequenceChunk> chunks;
   std::vector<int64_t> logit_rows;     // rows whose next-token logits are wanted
   std::vector<HiddenCapture> hidden;   // residual-stream snapshots wanted
+  // Empty, or one entry per row: the steering set added to that row's residual stream after each
+  // of its layers (nullptr = none). Per row, so steering keeps the pass batch-invariant.
+  std::vector<const Steering*> row_steering;
 };
 
 struct ForwardResult {

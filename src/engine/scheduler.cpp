@@ -65,9 +65,15 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
     if (j.append.empty()) throw Error("run_jobs: a job must append at least one token");
     for (const auto& c : j.score_continuations)
       if (c.empty()) throw Error("run_jobs: empty continuation to score");
-    for (int layer : j.hidden_layers)
-      if (layer < 0 || layer > cfg.n_layers)
-        throw Error(fmt::format("hidden layer {} outside 0..{}", layer, cfg.n_layers));
+    for (const auto& h : j.hidden_points) {
+      if (h.layer < 0 || h.layer > cfg.n_layers)
+        throw Error(fmt::format("hidden layer {} outside 0..{}", h.layer, cfg.n_layers));
+      if (h.offset < -1 || h.offset >= static_cast<int64_t>(j.append.size()))
+        throw Error(fmt::format("hidden state position {} outside the {} appended tokens", h.offset, j.append.size()));
+    }
+    for (const auto& sp : j.append_steering)
+      if (sp.begin < 0 || sp.end < sp.begin || sp.end > static_cast<int64_t>(j.append.size()))
+        throw Error(fmt::format("steering span [{}, {}) outside the {} appended tokens", sp.begin, sp.end, j.append.size()));
   }
 
   std::deque<std::unique_ptr<ActiveJob>> pending;
@@ -79,6 +85,13 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
   }
   std::vector<std::unique_ptr<ActiveJob>> active;
   std::vector<float> logprobs;
+  for (size_t i = 0; i < jobs.size(); ++i) results[i].hidden.resize(jobs[i].hidden_points.size());
+  // The steering set of append row `offset` of a job (spans are few; a linear scan is enough).
+  auto append_steering = [](const GenerationJob& j, int64_t offset) -> const Steering* {
+    for (const auto& sp : j.append_steering)
+      if (offset >= sp.begin && offset < sp.end) return sp.steering.get();
+    return nullptr;
+  };
 
   auto finish = [&](ActiveJob& a, const char* reason) {
     a.phase = Phase::Done;
@@ -118,6 +131,9 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
     ForwardRequest req;
     struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; };
     std::vector<RowUse> uses;
+    struct HiddenUse { GenerationResult* result; size_t point; };
+    std::vector<HiddenUse> hidden_uses;  // parallel to req.hidden
+    bool any_steering = false;
     int64_t budget = limits.max_tokens_per_step;
     auto add_chunk = [&](ActiveJob& a, KvCache* cache, const int32_t* toks, int64_t n) {
       SequenceChunk ch{cache, static_cast<int64_t>(req.tokens.size()), n};
@@ -126,10 +142,16 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
       budget -= n;
       return ch.row0;
     };
+    // One steering entry per row added, in row order.
+    auto steer_rows = [&](const Steering* st, int64_t n) {
+      any_steering = any_steering || st;
+      req.row_steering.insert(req.row_steering.end(), static_cast<size_t>(n), st);
+    };
     for (auto& ap : active) {
       ActiveJob& a = *ap;
       if (a.phase != Phase::Decode || budget < 1) continue;
       int64_t row = add_chunk(a, a.job->cache, &a.pending_token, 1);
+      steer_rows(a.job->generation_steering.get(), 1);
       a.result->cached_tokens.push_back(a.pending_token);
       req.logit_rows.push_back(row);
       uses.push_back({&a, row, false});
@@ -143,6 +165,7 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
         const int64_t n = static_cast<int64_t>(a.fork_tokens.size());
         if (n > budget && !req.tokens.empty()) continue;
         int64_t row0 = add_chunk(a, a.fork_cache.get(), a.fork_tokens.data(), n);
+        steer_rows(a.job->generation_steering.get(), n);
         for (int64_t i = 0; i < n; ++i) {
           req.logit_rows.push_back(row0 + i);
           uses.push_back({&a, row0 + i, i == n - 1});
@@ -153,6 +176,16 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
       const auto& prompt = a.job->append;
       const int64_t n = std::min<int64_t>(budget, static_cast<int64_t>(prompt.size() - a.prompt_done));
       int64_t row0 = add_chunk(a, a.job->cache, prompt.data() + a.prompt_done, n);
+      for (int64_t i = 0; i < n; ++i) steer_rows(append_steering(*a.job, static_cast<int64_t>(a.prompt_done) + i), 1);
+      // hidden states of prompt positions inside this chunk
+      const auto& points = a.job->hidden_points;
+      for (size_t p = 0; p < points.size(); ++p) {
+        const int64_t at = points[p].offset < 0 ? static_cast<int64_t>(prompt.size()) - 1 : points[p].offset;
+        const int64_t first = static_cast<int64_t>(a.prompt_done);
+        if (at < first || at >= first + n) continue;
+        req.hidden.push_back({row0 + (at - first), points[p].layer});
+        hidden_uses.push_back({a.result, p});
+      }
       a.result->cached_tokens.insert(a.result->cached_tokens.end(), prompt.begin() + a.prompt_done,
                                      prompt.begin() + a.prompt_done + n);
       a.prompt_done += n;
@@ -162,10 +195,10 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
         const int64_t last = row0 + n - 1;
         req.logit_rows.push_back(last);
         uses.push_back({&a, last, true});
-        for (int layer : a.job->hidden_layers) req.hidden.push_back({last, layer});
       }
     }
     if (req.tokens.empty()) throw Error("scheduler: no work in a step (limits too small?)");
+    if (!any_steering) req.row_steering.clear();
 
     auto t0 = std::chrono::steady_clock::now();
     ForwardResult out = model.forward(req);
@@ -173,16 +206,10 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
     ++counters.forward_calls;
 
     // Hidden states, in request order.
-    {
-      size_t h = 0;
-      for (auto& u : uses) {
-        ActiveJob& a = *u.job;
-        if (a.is_fork || !u.prompt_end) continue;
-        for (int layer : a.job->hidden_layers) {
-          at::Tensor t = out.hidden[h++].contiguous();
-          a.result->hidden[layer] = std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-        }
-      }
+    for (size_t h = 0; h < hidden_uses.size(); ++h) {
+      at::Tensor t = out.hidden[h].contiguous();
+      hidden_uses[h].result->hidden[hidden_uses[h].point] =
+          std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
     }
 
     // Log-softmax of every main job's logit row, the token it samples and its top alternatives;

@@ -8,6 +8,7 @@
 
 #include "engine/kv_cache.h"
 #include "engine/sampler.h"
+#include "engine/steering.h"
 
 namespace isc {
 
@@ -24,7 +25,16 @@ struct GenerationJob {
   std::vector<std::string> stop_strings;
   int top_logprobs = 0;
   std::vector<std::vector<int32_t>> score_continuations;  // logprob of each after the prompt
-  std::vector<int> hidden_layers;       // captured at the last prompt position
+  // Residual-stream snapshots: (offset into `append`, -1 = its last token; layer 0..n_layers).
+  struct HiddenPoint {
+    int64_t offset = -1;
+    int layer = 0;
+  };
+  std::vector<HiddenPoint> hidden_points;
+  // Steering: spans of `append` rows, and the set for every row after the prompt (fed-back
+  // generated tokens and scored continuations). Empty / nullptr = none.
+  std::vector<SteeringSpan> append_steering;
+  std::shared_ptr<const Steering> generation_steering;
 };
 
 struct GenerationResult {
@@ -34,7 +44,7 @@ struct GenerationResult {
   std::vector<int32_t> cached_tokens;   // tokens that entered the cache (prompt + all but the last generated)
   std::string finish_reason;            // "stop", "length", "prefill"
   std::vector<double> continuation_logprobs;
-  std::map<int, std::vector<float>> hidden;
+  std::vector<std::vector<float>> hidden;  // one per hidden_points entry, in that order
   int64_t prefilled = 0;                // prompt tokens computed
 };
 

@@ -2,6 +2,7 @@
 // hash and text, so a resumed run can prove it continues the same experiment.
 #include "protocol/experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -40,12 +41,26 @@ std::string utc_now() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
 }
 
+void add_steered_conditions(Experiment& e) {
+  for (const tasks::SteerSpec& st : e.run.steer) {
+    for (const auto& c : e.task.conditions)
+      if (c.name == st.name)
+        throw Error(fmt::format("{}: steered condition '{}' has the name of a condition of the task", e.task.file, st.name));
+    tasks::Condition c = e.task.condition(st.base);  // throws for an unknown base
+    c.name = st.name;
+    e.task.conditions.push_back(std::move(c));
+    if (std::find(e.run.conditions.begin(), e.run.conditions.end(), st.name) == e.run.conditions.end())
+      e.run.conditions.push_back(st.name);
+  }
+}
+
 Experiment prepare_experiment(const tasks::RunSpec& spec) {
   Experiment e;
   e.run = spec;
   e.task = tasks::load_task_file(spec.task);
   if (e.run.conditions.empty())
     for (const auto& c : e.task.conditions) e.run.conditions.push_back(c.name);
+  add_steered_conditions(e);
   for (const auto& c : e.run.conditions) e.task.condition(c);  // throws for unknown names
   if (e.run.rounds <= 0) e.run.rounds = e.task.rounds;
   tasks::LoadOptions lo;
@@ -70,6 +85,10 @@ std::string record_experiment(Store& store, Experiment& e, const BackendInfo& ba
               {"task_text", read_text(e.task.file)},
               {"backend", backend.name},
               {"skipped_lines", e.skipped_lines}};
+  // The steering files' hashes: a resumed run must steer with the same vectors.
+  nlohmann::json steer_files = nlohmann::json::object();
+  for (const auto& st : e.run.steer) steer_files[st.name] = sha256_of_path(st.direction);
+  r.config["steer_sha256"] = steer_files;
   r.model = backend.model;
   r.model_sha256 = backend.model_sha256;
   r.engine_version = backend.engine_version;
@@ -96,6 +115,13 @@ Experiment load_experiment(Store& store, const std::string& run_id) {
                             task_file, run_id));
   }
   e.task = tasks::load_task_file(task_file);
+  add_steered_conditions(e);
+  for (const auto& st : e.run.steer) {
+    const std::string want = r->config.value("steer_sha256", nlohmann::json::object()).value(st.name, "");
+    if (sha256_of_path(st.direction) != want)
+      throw Error(fmt::format("{}: the steering file of condition '{}' changed since run '{}' started", st.direction,
+                              st.name, run_id));
+  }
   e.items = store.items(run_id);
   return e;
 }

@@ -20,6 +20,10 @@ struct Experiment {
   int64_t skipped_lines = 0;
 };
 
+// Adds each steered condition of the run (a copy of its base condition under the new name) to the
+// task, and its name to the run's conditions. Throws isc::Error for an unknown base or a clash.
+void add_steered_conditions(Experiment& e);
+
 // Loads the task and its items for a validated RunSpec (conditions/rounds default to the task's).
 Experiment prepare_experiment(const tasks::RunSpec& spec);
 

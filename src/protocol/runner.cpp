@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -11,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
+#include "concepts/steering_vectors.h"
 #include "protocol/progress.h"
 #include "protocol/round_seed.h"
 #include "tasks/answer_parser.h"
@@ -103,6 +105,27 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
   const double wall0 = record->wall_seconds;
   const int64_t gen0 = record->generated_tokens, pre0 = record->prefilled_tokens;
 
+  // Steering sets of the steered conditions, checked against the model once.
+  std::map<std::string, std::pair<const tasks::SteerSpec*, std::shared_ptr<const Steering>>> steering;
+  if (!e.run.steer.empty() || !e.run.hidden.layers.empty()) {
+    const BackendInfo info = backend.info();
+    if (info.n_layers <= 0)
+      throw Error(fmt::format("the {} backend cannot capture hidden states or steer", info.name));
+    for (int layer : e.run.hidden.layers)
+      if (layer < 0 || layer > info.n_layers)
+        throw Error(fmt::format("hidden layer {} outside 0..{} of the model", layer, info.n_layers));
+    for (const tasks::SteerSpec& st : e.run.steer)
+      steering[st.name] = {&st, concepts::load_steering(st, info.n_layers, info.dim, info.model_sha256)};
+  }
+  // The steering of a condition in a round, and the first row of the turn's cache tokens it covers.
+  auto steering_of = [&](const std::string& condition, int round) -> const std::pair<const tasks::SteerSpec*, std::shared_ptr<const Steering>>* {
+    auto it = steering.find(condition);
+    if (it == steering.end()) return nullptr;
+    const auto& rounds_on = it->second.first->rounds;
+    if (!rounds_on.empty() && std::find(rounds_on.begin(), rounds_on.end(), round) == rounds_on.end()) return nullptr;
+    return &it->second;
+  };
+
   Progress progress(e.task.name, total_rounds, total_conversations, opt.progress);
   std::vector<Conversation> active;
   while (!pending.empty() || !active.empty()) {
@@ -125,6 +148,10 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
           const int64_t fed = r.extra.value("generated_cached", int64_t{0});
           for (int64_t k = 0; k < fed && k < static_cast<int64_t>(r.tokens.size()); ++k)
             t.cache_tokens.push_back(r.tokens[k].id);
+          if (const auto* st = steering_of(r.condition, r.round)) {
+            t.steering = st->second;
+            t.steer_from = st->first->positions == "turn" ? 0 : static_cast<int64_t>(r.prompt_tokens.size()) - 1;
+          }
           turns.push_back(std::move(t));
         }
         restore.emplace_back(c.backend_id, std::move(turns));
@@ -150,6 +177,12 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
       q.sampling.top_logprobs = opt.top_logprobs;
       q.sampling.stop = task.stop;
       q.score_continuations = tasks::option_continuations(task, *c.item);
+      q.hidden_layers = e.run.hidden.layers;
+      q.hidden_positions = e.run.hidden.positions;
+      if (const auto* st = steering_of(c.condition->name, c.next_round)) {
+        q.steering = st->second;
+        q.steering_positions = st->first->positions;
+      }
       requests.push_back(std::move(q));
     }
     std::vector<TurnResult> results = backend.run_turns(requests);
@@ -188,6 +221,8 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
                  {"score_label", score.label}};
       r.seconds = res.seconds;
       r.context_tokens = res.context_tokens;
+      for (const CapturedHidden& h : res.hidden)
+        r.hidden.push_back({r.condition, r.item_id, r.round, h.position, h.layer, h.values});
       stats.generated_tokens += static_cast<int64_t>(res.tokens.size());
       stats.prefilled_tokens += res.prefilled_tokens;
       c.answers.push_back(parsed.index);

@@ -58,6 +58,9 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
   for (const RunSummary& s : summaries) tasks += (tasks.empty() ? "" : ", ") + s.run.task;
 
   const std::string pronouns = pronouns_section(summaries, series);  // "" unless some run is pronoun-scored
+  std::vector<std::vector<concepts::ConceptSummary>> concept_summaries;
+  for (const RunSummary& s : summaries) concept_summaries.push_back(run_concepts(s));
+  const std::string concepts = concepts_section(summaries, series, concept_summaries);  // "" unless item probes
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"" << kContentPolicy << "\">"
@@ -65,6 +68,7 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
       << "<nav><a href=\"#curves\">curves</a><a href=\"#reliability\">reliability</a>"
       << "<a href=\"#transitions\">transitions</a><a href=\"#categories\">categories</a>"
       << (pronouns.empty() ? "" : "<a href=\"#pronouns\">pronouns</a>")
+      << (concepts.empty() ? "" : "<a href=\"#concepts\">concepts</a>")
       << "<a href=\"#viewer\">conversations</a></nav>\n";
   out << header_section(summaries, options.generated_at) << "\n<main>\n";
   out << curves_section(summaries, series) << "\n";
@@ -72,6 +76,7 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
   out << transitions_section(summaries, series) << "\n";
   out << categories_section(summaries, series) << "\n";
   if (!pronouns.empty()) out << pronouns << "\n";
+  if (!concepts.empty()) out << concepts << "\n";
   out << kViewerControls << "</main>\n";
   out << "<script type=\"application/json\" id=\"isc-meta\">" << script_json(page_meta(runs, series)) << "</script>\n";
   // Data blocks are base64 (inert in a non-script type); ids are built from indices only.

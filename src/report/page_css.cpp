@@ -77,6 +77,15 @@ svg.flow { width: 100%; height: 14px; display: block; }
 .probs .bar { height: 10px; background: #0072B2; border-radius: 2px; }
 .probs .track { background: #eceef1; border-radius: 2px; }
 .probs .gold { font-weight: 600; }
+.concept { margin: 0 0 18px; }
+.concept h4 { font-size: 15px; margin: 0 0 6px; }
+svg .line.thin { stroke-width: 1.2; }
+svg circle.pt { stroke-width: 1.2; }
+td.na, p.na { color: var(--muted); font-size: 12px; white-space: normal; min-width: 140px; }
+.corrs { list-style: none; padding: 0; margin: 6px 0 0; font-size: 13px; }
+.legend.rounds { font-size: 12px; margin: 4px 0; }
+.steer-body { display: grid; grid-template-columns: minmax(240px, 440px) minmax(0, 1fr); gap: 12px; align-items: start; }
+@media (max-width: 760px) { .steer-body { grid-template-columns: minmax(0, 1fr); } }
 )CSS";
 }
 

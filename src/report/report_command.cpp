@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "report/html.h"
+#include "report/sections.h"
 
 namespace isc::report {
 
@@ -25,6 +26,34 @@ SummaryOptions summary_options(const ReportRequest& r) {
   o.metrics.seed = r.seed;
   o.convergence_epsilon = r.epsilon;
   return o;
+}
+
+// The per-round table, followed (text and JSON) by the concept statistics of the runs that have item
+// probes: the text block after the table, in JSON as runs[i].concepts. CSV keeps its one row shape.
+void write_tables(const std::vector<RunSummary>& summaries, TableFormat format, std::ostream& out) {
+  std::vector<std::vector<concepts::ConceptSummary>> concept_summaries;
+  bool any = false;
+  if (format != TableFormat::Csv)
+    for (const RunSummary& s : summaries) {
+      concept_summaries.push_back(run_concepts(s));
+      any = any || !concept_summaries.back().empty();
+    }
+  if (!any) return write_table(summaries, format, out);
+  if (format == TableFormat::Json) {
+    nlohmann::json j = summaries_json(summaries);
+    for (std::size_t r = 0; r < summaries.size(); ++r)
+      if (!concept_summaries[r].empty()) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const concepts::ConceptSummary& c : concept_summaries[r]) list.push_back(concepts::to_json(c));
+        j["runs"][r]["concepts"] = std::move(list);
+      }
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return;
+  }
+  write_table(summaries, format, out);
+  for (std::size_t r = 0; r < summaries.size(); ++r)
+    for (const concepts::ConceptSummary& c : concept_summaries[r])
+      out << "\nrun " << summaries[r].run.run_id << ": " << concepts::to_text(c);
 }
 
 std::string utc_now() {
@@ -65,7 +94,7 @@ void run_report(const ReportRequest& request, std::ostream& table_out) {
   if (request.table) {
     std::vector<RunSummary> summaries;
     for (const ReportRun& r : runs) summaries.push_back(r.summary);
-    write_table(summaries, request.format, table_out);
+    write_tables(summaries, request.format, table_out);
   }
   if (request.html_path) {
     std::ofstream file(*request.html_path, std::ios::binary | std::ios::trunc);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "concepts/concept_summary.h"
 #include "metrics/calibration.h"
 #include "metrics/round_metrics.h"
 #include "report/run_summary.h"
@@ -17,6 +18,14 @@ std::string curves_section(const std::vector<RunSummary>& runs, const std::vecto
 std::string reliability_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
 std::string transitions_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
 std::string categories_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
+
+// The concept summaries of a run, read from its store (run.store_path): one per (probe name,
+// position) at the deepest probed layer; empty when the run has no item probes.
+std::vector<concepts::ConceptSummary> run_concepts(const RunSummary& run,
+                                                   const concepts::ConceptSummaryOptions& options = {});
+// The Concepts section; `concepts[r]` are run r's summaries. "" when no run has any.
+std::string concepts_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series,
+                             const std::vector<std::vector<concepts::ConceptSummary>>& concepts);
 
 // One reliability diagram: accuracy per equal-width confidence bin against the diagonal, with the
 // bin counts written above the bars.

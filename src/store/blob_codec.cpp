@@ -3,12 +3,14 @@
 #include "store/blob_codec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <bit>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/half.h"
 
 namespace isc {
 
@@ -125,6 +127,50 @@ std::vector<TokenRecord> decode_tokens(std::string_view blob, const std::string&
   }
   in.expect_end();
   return tokens;
+}
+
+
+std::string encode_hidden_state(const std::vector<float>& values, std::string* dtype) {
+  bool fits = true;
+  for (float v : values) fits = fits && std::isfinite(v) && std::fabs(v) < 65504.0f;
+  std::string blob;
+  if (fits) {
+    *dtype = "f16";
+    blob.resize(values.size() * 2);
+    for (size_t i = 0; i < values.size(); ++i) {
+      const uint16_t h = float_to_half(values[i]);
+      blob[2 * i] = static_cast<char>(h & 0xff);
+      blob[2 * i + 1] = static_cast<char>(h >> 8);
+    }
+  } else {
+    *dtype = "f32";
+    blob.resize(values.size() * 4);
+    for (size_t i = 0; i < values.size(); ++i) {
+      const uint32_t u = float_bits(values[i]);
+      for (int b = 0; b < 4; ++b) blob[4 * i + b] = static_cast<char>((u >> (8 * b)) & 0xff);
+    }
+  }
+  return blob;
+}
+
+std::vector<float> decode_hidden_state(std::string_view blob, const std::string& dtype, int64_t dim,
+                                       const std::string& where) {
+  const size_t width = dtype == "f16" ? 2 : dtype == "f32" ? 4 : 0;
+  if (width == 0) throw Error(fmt::format("{}: hidden state dtype '{}' (expected f16 or f32)", where, dtype));
+  if (dim <= 0 || blob.size() != static_cast<size_t>(dim) * width)
+    throw Error(fmt::format("{}: hidden state blob of {} bytes for {} {} values", where, blob.size(), dim, dtype));
+  std::vector<float> v(static_cast<size_t>(dim));
+  const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
+  for (int64_t i = 0; i < dim; ++i) {
+    if (width == 2) {
+      v[i] = half_to_float(static_cast<uint16_t>(p[2 * i] | (p[2 * i + 1] << 8)));
+    } else {
+      uint32_t u = 0;
+      for (int b = 0; b < 4; ++b) u |= static_cast<uint32_t>(p[4 * i + b]) << (8 * b);
+      v[i] = bits_float(u);
+    }
+  }
+  return v;
 }
 
 }  // namespace isc

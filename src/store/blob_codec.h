@@ -20,4 +20,10 @@ std::vector<int32_t> decode_token_ids(std::string_view blob, const std::string& 
 std::string encode_tokens(const std::vector<TokenRecord>& tokens);
 std::vector<TokenRecord> decode_tokens(std::string_view blob, const std::string& where);
 
+// A hidden state: little-endian fp16 (dtype "f16") when every value is finite and fits fp16's
+// range, else fp32 ("f32") so nothing is clipped silently. decode checks the size against dim.
+std::string encode_hidden_state(const std::vector<float>& values, std::string* dtype);
+std::vector<float> decode_hidden_state(std::string_view blob, const std::string& dtype, int64_t dim,
+                                       const std::string& where);
+
 }  // namespace isc

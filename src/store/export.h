@@ -23,4 +23,10 @@ nlohmann::json export_run_json(const Store& store, const std::string& run_id, co
 // RFC 4180 CSV with a header line; texts are written as stored.
 void export_rounds_csv(const Store& store, const std::string& run_id, std::ostream& out);
 
+// The run's hidden states as NumPy files in `dir` (created): per (position, layer) one
+// hidden_<position>_L<layer>.npy of float32 [rows, dim] and hidden_<position>_L<layer>.rows.csv
+// (row, condition, item_id, item_index, round), plus index.json naming them. Returns the index.
+// Throws isc::Error when the run has no hidden states.
+nlohmann::json export_hidden_states(const Store& store, const std::string& run_id, const std::string& dir);
+
 }  // namespace isc

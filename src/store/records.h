@@ -43,6 +43,30 @@ struct TokenRecord {
   std::vector<std::pair<std::string, float>> top;  // alternatives (text, logprob)
 };
 
+// A hidden state captured during a run (the residual stream after a layer at one position of a
+// round's prompt). Stored compactly (fp16 when every |v| < 65504, else fp32) beside its round.
+struct HiddenStateRecord {
+  std::string condition;
+  std::string item_id;
+  int round = 0;
+  std::string position;        // "answer": the last prompt token (after the pre-fill; where the answer
+                               // is read) | "user_end": the last token of the user turn's text
+  int layer = 0;               // 0 = token embeddings, l = output of block l (1..n_layers)
+  std::vector<float> values;   // [dim]
+};
+
+// One stored hidden state scored against a concept direction (`isc concept score`).
+struct ItemProbeRecord {
+  std::string condition;
+  std::string item_id;
+  int round = 0;
+  std::string position;
+  int layer = 0;
+  std::string name;                   // "<concept>/<method>", e.g. "bias/mean_diff"
+  double cosine = 0.0;                // cos(h, direction): the reference's concept score
+  std::optional<double> probability;  // P(positive pole | h) where the method has a probe
+};
+
 struct RoundRecord {
   std::string condition;
   std::string item_id;
@@ -61,6 +85,9 @@ struct RoundRecord {
   nlohmann::json extra;                // probe scores, hidden-state summaries, scorer details
   double seconds = 0.0;
   int64_t context_tokens = 0;
+  // Written with the round in the same transaction; not read back by Store::rounds (see
+  // Store::hidden_states), so metrics never pay for them.
+  std::vector<HiddenStateRecord> hidden;
 };
 
 // A cached per-round metric (recomputable from the rounds). round 0 means "the whole run" (e.g. the

@@ -1,4 +1,4 @@
-// The SQLite schema of an isc store (version 1) and the checks made when a store is opened.
+// The SQLite schema of an isc store (version 2) and the checks made when a store is opened.
 // JSON columns hold nlohmann::json dumps; BLOB columns are described in blob_codec.h.
 #include "store/schema.h"
 
@@ -83,6 +83,32 @@ CREATE TABLE probes (
   name TEXT NOT NULL,
   value TEXT NOT NULL CHECK (json_valid(value)),
   PRIMARY KEY (run_id, condition, round, layer, name)
+);
+CREATE TABLE hidden_states (
+  run_id TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  position TEXT NOT NULL,
+  layer INTEGER NOT NULL CHECK (layer >= 0),
+  dtype TEXT NOT NULL CHECK (dtype IN ('f16', 'f32')),
+  dim INTEGER NOT NULL CHECK (dim > 0),
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, condition, item_id, round, position, layer),
+  FOREIGN KEY (run_id, condition, item_id, round) REFERENCES rounds (run_id, condition, item_id, round)
+);
+CREATE TABLE item_probes (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  position TEXT NOT NULL,
+  layer INTEGER NOT NULL,
+  cosine REAL NOT NULL,
+  probability REAL,
+  PRIMARY KEY (run_id, name, condition, item_id, round, position, layer),
+  FOREIGN KEY (run_id, condition, item_id, round) REFERENCES rounds (run_id, condition, item_id, round)
 );
 )sql";
 

@@ -67,6 +67,21 @@ class Store {
   void put_probes(const std::string& run_id, const std::vector<ProbeRecord>& probes);
   std::vector<ProbeRecord> probes(const std::string& run_id) const;
 
+  // --- hidden states (written by commit_rounds from RoundRecord::hidden), ordered by condition,
+  // item index, round, position, layer; filters are optional.
+  std::vector<HiddenStateRecord> hidden_states(const std::string& run_id,
+                                               const std::optional<std::string>& position = std::nullopt,
+                                               const std::optional<int>& layer = std::nullopt) const;
+  int64_t count_hidden_states(const std::string& run_id) const;
+  // (position, layer) pairs present in the run, sorted.
+  std::vector<std::pair<std::string, int>> hidden_state_kinds(const std::string& run_id) const;
+
+  // --- per-item concept scores: idempotent for identical rows, error (nothing written) if a stored
+  // row differs; ordered by name, condition, item index, round, position, layer.
+  void put_item_probes(const std::string& run_id, const std::vector<ItemProbeRecord>& probes);
+  std::vector<ItemProbeRecord> item_probes(const std::string& run_id,
+                                           const std::optional<std::string>& name = std::nullopt) const;
+
   // SQLite's PRAGMA integrity_check: "ok" or the problems found.
   std::string integrity_check() const;
 

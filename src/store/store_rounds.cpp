@@ -106,6 +106,7 @@ void Store::commit_rounds(const std::string& run_id, const std::vector<RoundReco
     SQLite::Statement insert(impl_->db, fmt::format("INSERT INTO rounds (run_id, {}) VALUES "
                                                     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", kRoundColumns));
     for (const auto& round : rounds) insert_round(*impl_, insert, run_id, round);
+    insert_hidden_states(*impl_, run_id, rounds);
     transaction.commit();
   });
 }

@@ -48,7 +48,7 @@ void walk_template(const std::string& text, Literal&& literal, Placeholder&& pla
 
 std::string letter(size_t i) { return std::string(1, static_cast<char>('a' + i)); }
 
-std::string where(const TaskSpec& spec, const Condition& c, const char* part) {
+std::string where(const TaskSpec& spec, const Condition& c, const std::string& part) {
   return fmt::format("{}: condition '{}' {}", spec.file, c.name, part);
 }
 
@@ -114,12 +114,19 @@ std::map<std::string, std::string> prompt_fields(const TaskSpec& spec, const Tas
 
 std::string render_user_turn(const TaskSpec& spec, const Condition& c, const TaskItem& item, int round) {
   if (round < 1) throw Error(fmt::format("{}: round {} (rounds are 1-based)", spec.file, round));
+  auto o = c.overrides.find(round);
+  if (o != c.overrides.end() && !o->second.user.empty())
+    return fill_template(o->second.user, prompt_fields(spec, item), where(spec, c, "schedule round " + std::to_string(round)));
   const auto& t = round == 1 ? c.round1_template : c.roundk_template;
   return fill_template(t, prompt_fields(spec, item), where(spec, c, round == 1 ? "round1" : "roundk"));
 }
 
 std::string render_prefill(const TaskSpec& spec, const Condition& c, const TaskItem& item, int round) {
   if (round < 1) throw Error(fmt::format("{}: round {} (rounds are 1-based)", spec.file, round));
+  auto o = c.overrides.find(round);
+  if (o != c.overrides.end() && !o->second.prefill.empty())
+    return fill_template(o->second.prefill, prompt_fields(spec, item),
+                         where(spec, c, "schedule round " + std::to_string(round) + " prefill"));
   const auto& t = round == 1 ? c.round1_prefill : c.roundk_prefill;
   return fill_template(t, prompt_fields(spec, item), where(spec, c, round == 1 ? "round1_prefill" : "roundk_prefill"));
 }
@@ -147,6 +154,10 @@ void check_prompts(const TaskSpec& spec, const TaskItem& item) {
     if (spec.rounds > 1) {
       render_user_turn(spec, c, item, 2);
       render_prefill(spec, c, item, 2);
+    }
+    for (const auto& [round, o] : c.overrides) {
+      render_user_turn(spec, c, item, round);
+      render_prefill(spec, c, item, round);
     }
   }
 }

@@ -2,6 +2,10 @@
 // paths of the task and model resolved against the run file like task files resolve data.
 #include "tasks/run_file.h"
 
+#include <algorithm>
+#include <cmath>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -20,7 +24,80 @@ T ranged(const YamlMap& m, const std::string& key, T fallback, long long lo, lon
   return static_cast<T>(*v);
 }
 
+std::vector<int> int_list(const YamlMap& m, const std::string& key) {
+  std::vector<int> out;
+  const YAML::Node n = m.node()[key];
+  if (!n) return out;
+  auto one = [&](const YAML::Node& v) {
+    try {
+      out.push_back(v.as<int>());
+    } catch (const YAML::Exception&) {
+      throw Error(yaml_position(m.file(), v) + ": expected an integer in '" + key + "'");
+    }
+  };
+  if (n.IsScalar()) one(n);
+  else if (n.IsSequence()) for (const auto& v : n) one(v);
+  else throw Error(m.position_of(key) + ": expected an integer or a list of integers for '" + key + "'");
+  return out;
+}
+
+// A layer list may be written as a YAML list of numbers/ranges or as one string.
+std::string layer_text(const YamlMap& m, const std::string& key) {
+  const YAML::Node n = m.node()[key];
+  if (!n) return "";
+  if (n.IsScalar()) return n.Scalar();
+  if (!n.IsSequence()) throw Error(m.position_of(key) + ": expected 'all', a list of layers, or \"1-5,12\"");
+  std::string out;
+  for (const auto& v : n) {
+    if (!v.IsScalar()) throw Error(yaml_position(m.file(), v) + ": expected a layer number or range");
+    out += (out.empty() ? "" : ",") + v.Scalar();
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<int> parse_layer_list(const std::string& text, int n_layers, const std::string& where) {
+  std::vector<int> out;
+  if (text == "all") {
+    for (int l = 0; l <= n_layers; ++l) out.push_back(l);
+    return out;
+  }
+  auto number = [&](const std::string& t) {
+    size_t used = 0;
+    int v = -1;
+    try {
+      v = std::stoi(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != t.size() || t.empty())
+      throw Error(fmt::format("{}: layer '{}' is not a number (expected 'all' or e.g. \"10,20,30\" or \"1-5\")", where, t));
+    if (v < 0 || v > n_layers)
+      throw Error(fmt::format("{}: layer {} outside 0..{} (0 = embeddings, {} = the last block)", where, v, n_layers, n_layers));
+    return v;
+  };
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string part = text.substr(start, comma - start);
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    while (!part.empty() && part.back() == ' ') part.pop_back();
+    const size_t dash = part.find('-', 1);
+    if (dash != std::string::npos) {
+      const int a = number(part.substr(0, dash)), b = number(part.substr(dash + 1));
+      if (b < a) throw Error(fmt::format("{}: empty layer range '{}'", where, part));
+      for (int l = a; l <= b; ++l) out.push_back(l);
+    } else {
+      out.push_back(number(part));
+    }
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 void validate_run_spec(const RunSpec& s, const std::string& where) {
   auto fail = [&](const std::string& what) { throw Error(where + ": " + what); };
@@ -34,12 +111,26 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
   if (!(s.sampling.top_p > 0 && s.sampling.top_p <= 1)) fail("top_p must be in (0, 1]");
   if (s.max_batch < 0) fail("max_batch must be >= 0");
   if (s.early_stop_k < 0) fail("early_stop_k must be >= 0");
+  for (const std::string& p : s.hidden.positions)
+    if (p != "answer" && p != "user_end") fail("hidden position '" + p + "' (expected answer or user_end)");
+  if (!s.hidden.layers_spec.empty() && s.hidden.positions.empty()) fail("hidden layers given but no positions");
+  std::set<std::string> names;
+  for (const SteerSpec& st : s.steer) {
+    if (st.name.empty() || st.base.empty()) fail("a steer entry needs a name and a base condition");
+    if (!names.insert(st.name).second) fail("steered condition '" + st.name + "' defined twice");
+    if (st.direction.empty()) fail("steered condition '" + st.name + "' needs a direction file");
+    if (st.positions != "turn" && st.positions != "generation")
+      fail("steered condition '" + st.name + "': positions '" + st.positions + "' (expected turn or generation)");
+    if (!std::isfinite(st.strength)) fail("steered condition '" + st.name + "': strength must be finite");
+    for (int r : st.rounds)
+      if (r < 1) fail("steered condition '" + st.name + "': rounds are 1-based");
+  }
 }
 
 RunSpec load_run_file(const std::string& path) {
   const YamlMap m(path, load_yaml_file(path), "a run file");
   m.allow_only({"task", "model", "backend", "backend_url", "conditions", "rounds", "limit", "categories", "seed",
-                "shuffle", "sampling", "max_batch", "out", "early_stop_k", "skip_bad_lines"});
+                "shuffle", "sampling", "max_batch", "out", "early_stop_k", "skip_bad_lines", "hidden", "steer"});
   RunSpec s;
   s.file = path;
   const std::string task = m.required_string("task");
@@ -73,9 +164,49 @@ RunSpec load_run_file(const std::string& path) {
   s.out = m.string("out").value_or("");
   s.early_stop_k = ranged<int>(m, "early_stop_k", 0, 0, 10000);
   s.skip_bad_lines = m.boolean("skip_bad_lines").value_or(false);
+  if (auto h = m.map("hidden")) {
+    h->allow_only({"layers", "positions"});
+    s.hidden.layers_spec = layer_text(*h, "layers");
+    if (auto p = h->string_list("positions")) s.hidden.positions = *p;
+  }
+  if (auto list = m.map_list("steer")) {
+    for (const auto& sm : *list) {
+      sm.allow_only({"name", "base", "direction", "method", "layers", "strength", "positions", "rounds"});
+      SteerSpec st;
+      st.name = sm.required_string("name");
+      st.base = sm.required_string("base");
+      const std::string dir = sm.required_string("direction");
+      const std::string found = find_path(path, dir);
+      st.direction = found.empty() ? dir : found;  // may be trained after the run file is written
+      st.method = sm.string("method").value_or(st.method);
+      st.layers = int_list(sm, "layers");
+      auto strength = sm.number("strength");
+      if (!strength) throw Error(sm.position() + ": a steer entry needs 'strength'");
+      st.strength = *strength;
+      st.positions = sm.string("positions").value_or(st.positions);
+      st.rounds = int_list(sm, "rounds");
+      s.steer.push_back(std::move(st));
+    }
+  }
   validate_run_spec(s, m.position());
   return s;
 }
+
+namespace {
+
+nlohmann::json hidden_json(const HiddenSpec& h) {
+  return {{"layers_spec", h.layers_spec}, {"layers", h.layers}, {"positions", h.positions}};
+}
+
+nlohmann::json steer_json(const std::vector<SteerSpec>& list) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SteerSpec& st : list)
+    out.push_back({{"name", st.name}, {"base", st.base}, {"direction", st.direction}, {"method", st.method},
+                   {"layers", st.layers}, {"strength", st.strength}, {"positions", st.positions}, {"rounds", st.rounds}});
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json to_json(const RunSpec& s) {
   return {{"file", s.file},
@@ -93,7 +224,9 @@ nlohmann::json to_json(const RunSpec& s) {
           {"max_batch", s.max_batch},
           {"out", s.out},
           {"early_stop_k", s.early_stop_k},
-          {"skip_bad_lines", s.skip_bad_lines}};
+          {"skip_bad_lines", s.skip_bad_lines},
+          {"hidden", hidden_json(s.hidden)},
+          {"steer", steer_json(s.steer)}};
 }
 
 RunSpec run_spec_from_json(const nlohmann::json& j) {
@@ -117,6 +250,27 @@ RunSpec run_spec_from_json(const nlohmann::json& j) {
     s.out = j.at("out").get<std::string>();
     s.early_stop_k = j.at("early_stop_k").get<int>();
     s.skip_bad_lines = j.at("skip_bad_lines").get<bool>();
+    // stores written before capture and steering existed have neither key
+    if (j.contains("hidden")) {
+      const auto& h = j.at("hidden");
+      s.hidden.layers_spec = h.at("layers_spec").get<std::string>();
+      s.hidden.layers = h.at("layers").get<std::vector<int>>();
+      s.hidden.positions = h.at("positions").get<std::vector<std::string>>();
+    }
+    if (j.contains("steer")) {
+      for (const auto& e : j.at("steer")) {
+        SteerSpec st;
+        st.name = e.at("name").get<std::string>();
+        st.base = e.at("base").get<std::string>();
+        st.direction = e.at("direction").get<std::string>();
+        st.method = e.at("method").get<std::string>();
+        st.layers = e.at("layers").get<std::vector<int>>();
+        st.strength = e.at("strength").get<double>();
+        st.positions = e.at("positions").get<std::string>();
+        st.rounds = e.at("rounds").get<std::vector<int>>();
+        s.steer.push_back(std::move(st));
+      }
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("stored run configuration: ") + e.what());
   }

@@ -15,6 +15,25 @@ struct SamplingSpec {
   double top_p = 1.0;        // 1 = off
 };
 
+// Hidden states to capture in every round (see Backend::TurnRequest).
+struct HiddenSpec {
+  std::string layers_spec;               // as written: "all", "10,20,30", "1-5,12"; empty = none
+  std::vector<int> layers;               // resolved against the model by `isc run`
+  std::vector<std::string> positions = {"answer"};  // "answer" and/or "user_end"
+};
+
+// A steered condition: `base`'s prompts plus strength × a concept direction in the residual stream.
+struct SteerSpec {
+  std::string name;                      // the new condition's name
+  std::string base;                      // a condition of the task
+  std::string direction;                 // direction file (isc concept train) or GGUF control vector
+  std::string method = "mean_diff";      // which direction of a direction file
+  std::vector<int> layers;               // empty = every layer the file has for the method
+  double strength = 0.0;
+  std::string positions = "turn";        // "turn" | "generation" (see Backend::TurnRequest)
+  std::vector<int> rounds;               // empty = every round
+};
+
 struct RunSpec {
   std::string file;                      // the run file (empty when built from flags only)
   std::string task;                      // task file; resolved like data paths when it exists
@@ -32,7 +51,13 @@ struct RunSpec {
   std::string out;                       // results store path (as written; relative to the working directory)
   int early_stop_k = 0;                  // 0 = off; else stop a conversation whose answer held for k rounds
   bool skip_bad_lines = false;
+  HiddenSpec hidden;
+  std::vector<SteerSpec> steer;
 };
+
+// "all" (0..n_layers), or a comma list of layers and ranges "a-b"; each in 0..n_layers. Throws
+// isc::Error "<where>: ..." for anything else.
+std::vector<int> parse_layer_list(const std::string& text, int n_layers, const std::string& where);
 
 // Throws isc::Error "file:line:col: ..." for syntax errors, unknown keys, wrong types and values
 // out of range (rounds < 0, temperature < 0, top_p outside (0, 1], ...). `task` is required.

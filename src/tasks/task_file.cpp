@@ -129,10 +129,39 @@ TaskSpec load_task_file(const std::string& path) {
   auto conditions = top.map_list("conditions");
   if (!conditions || conditions->empty()) throw Error(top.position() + ": a task file needs a non-empty 'conditions' list");
   for (const auto& cm : *conditions) {
-    cm.allow_only({"name", "system", "round1", "roundk", "round1_prefill", "roundk_prefill"});
+    cm.allow_only({"name", "system", "round1", "roundk", "round1_prefill", "roundk_prefill", "schedule"});
     Condition c = defaults;
     c.name = cm.required_string("name");
     apply_prompt_fields(cm, c);
+      if (auto schedule = cm.map_list("schedule")) {
+      for (const auto& sm : *schedule) {
+        sm.allow_only({"rounds", "user", "prefill"});
+        const YAML::Node rounds = sm.node()["rounds"];
+        if (!rounds || !(rounds.IsSequence() || rounds.IsScalar()) || (rounds.IsSequence() && rounds.size() == 0))
+          throw Error(sm.position() + ": a schedule entry needs 'rounds' (a round number or a list of them)");
+        std::vector<int> list;
+        auto add_round = [&](const YAML::Node& n) {
+          long long r = 0;
+          try {
+            r = n.as<long long>();
+          } catch (const YAML::Exception&) {
+            throw Error(yaml_position(sm.file(), n) + ": expected a round number");
+          }
+          if (r < 1 || r > 10000) throw Error(yaml_position(sm.file(), n) + ": round must be in 1..10000");
+          list.push_back(static_cast<int>(r));
+        };
+        if (rounds.IsScalar()) add_round(rounds);
+        else for (const auto& n : rounds) add_round(n);
+        const std::string user = sm.string("user").value_or(""), prefill = sm.string("prefill").value_or("");
+        if (user.empty() && prefill.empty())
+          throw Error(sm.position() + ": a schedule entry needs 'user' and/or 'prefill'");
+        for (int r : list) {
+          if (c.overrides.count(r))
+            throw Error(sm.position() + ": round " + std::to_string(r) + " is scheduled twice in condition '" + c.name + "'");
+          c.overrides[r] = {user, prefill};
+        }
+      }
+    }
     for (const auto& other : t.conditions)
       if (other.name == c.name) throw Error(cm.position() + ": condition '" + c.name + "' defined twice");
     if (c.round1_template.empty()) throw Error(cm.position() + ": condition '" + c.name + "' has no round1 prompt");
@@ -149,6 +178,14 @@ TaskSpec load_task_file(const std::string& path) {
         template_placeholders(*text);
       } catch (const Error& e) {
         throw Error(cm.position() + ": condition '" + c.name + "' " + part + ": " + e.what());
+      }
+    }
+    for (const auto& [round, o] : c.overrides) {
+      try {
+        template_placeholders(o.user);
+        template_placeholders(o.prefill);
+      } catch (const Error& e) {
+        throw Error(cm.position() + ": condition '" + c.name + "' schedule round " + std::to_string(round) + ": " + e.what());
       }
     }
     t.conditions.push_back(std::move(c));

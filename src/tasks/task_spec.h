@@ -31,6 +31,13 @@ struct Condition {
   std::string roundk_template;   // user turn of every round after the first
   std::string round1_prefill;    // assistant turn opened with this text in round 1
   std::string roundk_prefill;    // ... and in every later round
+  // Round schedule: rounds whose user turn and/or pre-fill differ from the above (e.g. an opposite
+  // instruction injected at rounds 2, 5 and 8). An empty string keeps the normal one.
+  struct RoundOverride {
+    std::string user;
+    std::string prefill;
+  };
+  std::map<int, RoundOverride> overrides;
 };
 
 struct DatasetSpec {

@@ -1,5 +1,6 @@
 // Engine behaviour on the real default model: live caches across turns, forks, batching and
 // chunked prefill, seeded sampling independent of batch makeup, continuation scoring, hidden states.
+#include <map>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
@@ -159,18 +160,19 @@ TEST(Engine, HiddenStatesAtTheAnswerPosition) {
   auto prompt = chat_tokens(e, "Hello!");
   GenerationJob job = greedy_job(prompt, 1);
   const int L = static_cast<int>(e.config().n_layers);
-  job.hidden_layers = {0, L / 2, L};
+  job.hidden_points = {{-1, 0}, {-1, L / 2}, {-1, L}};
   SequenceId s = e.new_sequence();
-  GenerationResult r = run_one(e, s, job);
-  ASSERT_EQ(r.hidden.size(), 3u);
-  for (auto& [layer, h] : r.hidden) EXPECT_EQ(static_cast<int64_t>(h.size()), e.config().dim);
+  GenerationResult res = run_one(e, s, job);
+  ASSERT_EQ(res.hidden.size(), 3u);
+  std::map<int, std::vector<float>> hidden{{0, res.hidden[0]}, {L / 2, res.hidden[1]}, {L, res.hidden[2]}};
+  for (auto& [layer, h] : hidden) EXPECT_EQ(static_cast<int64_t>(h.size()), e.config().dim);
   // layer 0 is the embedding row of the last prompt token, as the gguf file stores it
   GgufFile f = GgufFile::open(test::default_model_path());
   const GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
   std::vector<float> table = f.dequantize_tensor(*emb);
   const int64_t dim = e.config().dim;
-  for (int64_t i = 0; i < dim; ++i) EXPECT_FLOAT_EQ(r.hidden[0][i], table[prompt.back() * dim + i]);
-  EXPECT_NE(r.hidden[L], r.hidden[L / 2]);
+  for (int64_t i = 0; i < dim; ++i) EXPECT_FLOAT_EQ(hidden[0][i], table[prompt.back() * dim + i]);
+  EXPECT_NE(hidden[L], hidden[L / 2]);
   e.release(s);
 }
 

@@ -55,7 +55,7 @@ def silu(x):
     return x / (1.0 + np.exp(-x))
 
 
-def forward(cfg, weights, tokens, rows=None):
+def forward(cfg, weights, tokens, rows=None, steer=None, hidden=None):
     """Logits [len(rows), vocab] (all positions when rows is None) for one sequence from position 0.
 
     cfg: a HF config.json dict; weights: HF tensor names -> arrays (float64 used throughout).
@@ -74,6 +74,8 @@ def forward(cfg, weights, tokens, rows=None):
     causal = np.triu(np.ones((T, T), dtype=bool), k=1)  # True where key is in the future
 
     x = W["model.embed_tokens.weight"][np.asarray(tokens)]
+    if hidden is not None:
+        hidden.append(x.copy())  # layer 0: the embeddings; layer l: the output of block l
     for l in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{l}."
         h = rms_norm(x, W[p + "input_layernorm.weight"], eps)
@@ -97,6 +99,10 @@ def forward(cfg, weights, tokens, rows=None):
         gate = h @ W[p + "mlp.gate_proj.weight"].T
         up = h @ W[p + "mlp.up_proj.weight"].T
         x = x + (silu(gate) * up) @ W[p + "mlp.down_proj.weight"].T
+        if steer is not None and (l + 1) in steer:  # added to the block's output, every position
+            x = x + np.asarray(steer[l + 1], dtype=np.float64)
+        if hidden is not None:
+            hidden.append(x.copy())
     if rows is not None:
         x = x[np.asarray(rows)]
     x = rms_norm(x, W["model.norm.weight"], eps)

@@ -1,6 +1,8 @@
 # Helpers of the report browser tests: builds the synthetic store and its HTML through the report
 # gtest binary, computes the expected per-round numbers straight from the SQLite rows, and starts
 # headless Chromium over WebDriver.
+import json
+import math
 import os
 import pathlib
 import shutil
@@ -44,6 +46,49 @@ def accuracy_by_round(store: pathlib.Path, rounds: int):
             acc.append(right / len(items))
         result[condition] = acc
     return result
+
+
+def concept_means(store: pathlib.Path, position: str, layer: int):
+    """{(condition, round): mean cosine} of the item probes at (position, layer), by SQL."""
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    rows = db.execute("SELECT condition, round, AVG(cosine) FROM item_probes WHERE position = ? AND layer = ? "
+                      "GROUP BY condition, round", (position, layer)).fetchall()
+    db.close()
+    return {(c, r): m for c, r, m in rows}
+
+
+def mean_normalized_entropy(store: pathlib.Path):
+    """{(condition, round): mean of H(option_probs) / ln K} over the stored rounds."""
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    sums = {}
+    for condition, rnd, probs in db.execute("SELECT condition, round, option_probs FROM rounds"):
+        p = json.loads(probs)
+        h = -sum(x * math.log(x) for x in p if x > 0) / math.log(len(p))
+        s = sums.setdefault((condition, rnd), [0.0, 0])
+        s[0] += h
+        s[1] += 1
+    db.close()
+    return {k: v[0] / v[1] for k, v in sums.items()}
+
+
+def steering_concept_diff(store: pathlib.Path, steered: str, base: str, position: str, layer: int):
+    """{round: (items both conditions have, mean steered − base cosine over them)}, by an SQL join."""
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    rows = db.execute(
+        "SELECT s.round, COUNT(*), AVG(s.cosine - b.cosine) FROM item_probes s JOIN item_probes b "
+        "ON s.item_id = b.item_id AND s.round = b.round AND s.position = b.position AND s.layer = b.layer "
+        "AND s.name = b.name WHERE s.condition = ? AND b.condition = ? AND s.position = ? AND s.layer = ? "
+        "GROUP BY s.round", (steered, base, position, layer)).fetchall()
+    db.close()
+    return {r: (n, d) for r, n, d in rows}
+
+
+def heldout_accuracy(store: pathlib.Path):
+    """{layer: accuracy} from the probes table's "<name>/heldout_accuracy" rows."""
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    rows = db.execute("SELECT layer, value FROM probes WHERE name LIKE '%/heldout_accuracy'").fetchall()
+    db.close()
+    return {layer: json.loads(v) for layer, v in rows}
 
 
 def start_chromium(width: int = 1280, height: int = 900):

@@ -6,7 +6,8 @@ import pathlib
 
 import pytest
 
-from report_fixture import accuracy_by_round, start_chromium, stored_answers, write_fixture
+from report_fixture import (accuracy_by_round, concept_means, heldout_accuracy, mean_normalized_entropy,
+                            start_chromium, steering_concept_diff, stored_answers, write_fixture)
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -173,3 +174,82 @@ def test_comparison_page_and_screenshots(browser, fixture_dir, artifacts):
     browser.execute_script("document.getElementById('v-detail').scrollIntoView()")
     browser.save_screenshot(str(artifacts / "report_phone_viewer.png"))
     browser.set_window_size(1280, 900)
+
+
+def pearson(x, y):
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    return sxy / (sum((a - mx) ** 2 for a in x) * sum((b - my) ** 2 for b in y)) ** 0.5
+
+
+def test_concepts_section_equals_the_store(browser, fixture_dir, artifacts):
+    open_page(browser, fixture_dir / "report.html")
+    assert browser.find_elements(By.ID, "concepts") == []  # no item probes, no section
+    store = fixture_dir / "concepts.sqlite"
+    open_page(browser, fixture_dir / "concepts.html")
+    blocks = browser.find_elements(By.CSS_SELECTOR, "#concepts div.concept")
+    assert [(b.get_attribute("data-position"), b.get_attribute("data-layer")) for b in blocks] == \
+        [("answer", "4"), ("user_end", "4")]
+    entropy = mean_normalized_entropy(store)
+    for j, position in enumerate(["answer", "user_end"]):
+        means = concept_means(store, position, 4)
+        # curves: one line per condition, a point per probed round, at the stored mean
+        series = browser.find_elements(By.CSS_SELECTOR, f"#concept-0-{j}-curve g.series")
+        assert [s.get_attribute("data-label") for s in series] == ["baseline", "self-correct", "self-correct+steer"]
+        for s in series:
+            condition = s.get_attribute("data-label")
+            points = s.find_elements(By.CSS_SELECTOR, "circle.pt")
+            assert len(points) == len([k for k in means if k[0] == condition])
+            for p in points:
+                assert float(p.get_attribute("data-value")) == pytest.approx(
+                    means[(condition, int(p.get_attribute("data-round")))], abs=1e-12)
+        # scatter: (mean concept, mean normalised entropy) per round, and Pearson r of those means
+        for g in browser.find_elements(By.CSS_SELECTOR, f"#concept-0-{j}-scatter g.series"):
+            condition = g.get_attribute("data-condition")
+            xs, ys = [], []
+            for p in g.find_elements(By.CSS_SELECTOR, "circle.pt"):
+                key = (condition, int(p.get_attribute("data-round")))
+                xs.append(float(p.get_attribute("data-x")))
+                ys.append(float(p.get_attribute("data-y")))
+                assert xs[-1] == pytest.approx(means[key], abs=1e-12)
+                assert ys[-1] == pytest.approx(entropy[key], abs=1e-12)
+            assert len(xs) == 3
+            shown = blocks[j].find_element(By.CSS_SELECTOR, f"li.corr[data-condition='{condition}']")
+            assert float(shown.get_attribute("data-pearson")) == pytest.approx(pearson(xs, ys), abs=1e-9)
+        # steering: items both conditions have and the mean concept difference, per round
+        expected = steering_concept_diff(store, "self-correct+steer", "self-correct", position, 4)
+        rows = blocks[j].find_elements(By.CSS_SELECTOR, ".steering tbody tr")
+        assert len(rows) == len(expected)
+        for row in rows:
+            n, diff = expected[int(row.get_attribute("data-round"))]
+            assert int(row.find_element(By.CSS_SELECTOR, "td[data-key=n]").text) == n
+            cell = row.find_element(By.CSS_SELECTOR, "td[data-key=concept_diff]")
+            assert float(cell.get_attribute("data-value")) == pytest.approx(diff, abs=1e-12)
+        # layer profile: shift = last − first round mean per layer, held-out accuracy from the probes table
+        heldout = heldout_accuracy(store)
+        for row in blocks[j].find_elements(By.CSS_SELECTOR, ".layer-table tbody tr"):
+            layer = int(row.get_attribute("data-layer"))
+            layer_means = concept_means(store, position, layer)
+            for cell in row.find_elements(By.CSS_SELECTOR, "td[data-key=shift]"):
+                condition = cell.get_attribute("data-condition")
+                rounds = sorted(r for c, r in layer_means if c == condition)
+                assert float(cell.get_attribute("data-value")) == pytest.approx(
+                    layer_means[(condition, rounds[-1])] - layer_means[(condition, rounds[0])], abs=1e-12)
+            acc = row.find_element(By.CSS_SELECTOR, "td[data-key=heldout_accuracy]")
+            assert float(acc.get_attribute("data-value")) == pytest.approx(heldout[layer], abs=1e-12)
+        assert len(browser.find_elements(By.CSS_SELECTOR, f"#concept-0-{j}-layers circle.pt")) == 6
+    # the JSON table carries the same numbers as the page
+    table = json.loads((fixture_dir / "concepts.json").read_text())
+    first = table["runs"][0]["concepts"][0]["conditions"][0]["rounds"][0]["mean"]
+    shown = browser.find_element(By.CSS_SELECTOR, "#concept-0-0-curve g.series[data-series='0'] circle.pt")
+    assert float(shown.get_attribute("data-value")) == pytest.approx(first, abs=1e-12)
+    assert severe_logs(browser) == []
+    section = browser.find_element(By.ID, "concepts")
+    browser.set_window_size(1280, min(section.size["height"] + 300, 6000))
+    section.screenshot(str(artifacts / "report_concepts.png"))
+    browser.set_window_size(390, 844)
+    open_page(browser, fixture_dir / "concepts.html", "#concepts")
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    browser.set_window_size(1280, 900)
+    assert severe_logs(browser) == []

@@ -1,6 +1,6 @@
 // The report of a large synthetic run (10,000 conversations × 10 rounds × 2 conditions): its size
 // and time are printed, not asserted. And, when ISC_REPORT_FIXTURE_DIR is set, the fixture of the
-// browser tests (tests/py/test_report_browser.py): the synthetic store and its HTML report.
+// browser tests (tests/py/test_report_browser.py): the synthetic stores and their HTML reports.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -50,7 +50,7 @@ TEST(BrowserFixture, WriteStoreAndReport) {
   if (!dir) GTEST_SKIP() << "ISC_REPORT_FIXTURE_DIR not set (the browser tests set it)";
   const std::filesystem::path out(dir);
   std::filesystem::create_directories(out);
-  for (const char* name : {"store.sqlite", "store-b.sqlite"}) std::filesystem::remove(out / name);
+  for (const char* name : {"store.sqlite", "store-b.sqlite", "concepts.sqlite"}) std::filesystem::remove(out / name);
   test::write_synthetic_store((out / "store.sqlite").string(), {});
   // a second run of another "model" for the comparison page
   test::SyntheticSpec other;
@@ -72,6 +72,15 @@ TEST(BrowserFixture, WriteStoreAndReport) {
   r.stores.push_back((out / "store-b.sqlite").string());
   r.html_path = (out / "compare.html").string();
   run_report(r, table);
+  // a run with item probes and a steered condition, for the Concepts section
+  test::SyntheticSpec concepts;
+  concepts.concepts = true;
+  test::write_synthetic_store((out / "concepts.sqlite").string(), concepts);
+  r.stores = {(out / "concepts.sqlite").string()};
+  r.html_path = (out / "concepts.html").string();
+  std::ostringstream concepts_json;
+  run_report(r, concepts_json);
+  std::ofstream((out / "concepts.json").string()) << concepts_json.str();
 }
 
 }  // namespace

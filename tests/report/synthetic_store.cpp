@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "store/store.h"
@@ -34,8 +35,19 @@ int synthetic_answer(const std::string& condition, int i, int round, int items) 
     return (i >= 2 && i < 7 * items / 10) ? gold : wrong;
   }
   if (round == 1) return i < 2 * items / 5 ? gold : wrong;
+  if (condition == "self-correct+steer") return i < 9 * items / 10 ? gold : wrong;
   return i < 4 * items / 5 ? gold : wrong;
 }
+
+double synthetic_cosine(const std::string& condition, int i, int round, int layer, const std::string& position) {
+  const double offset = condition == "baseline" ? 0.0 : condition == "self-correct" ? 0.05 : 0.25;
+  const double v = (layer / 4.0) * (0.02 * round + 0.01 * (i % 5) + offset);
+  return position == "answer" ? v : 0.5 * v - 0.1;
+}
+
+bool synthetic_has_probability(int layer, const std::string& position) { return layer == 4 && position == "answer"; }
+
+double synthetic_probability(double cosine) { return 1.0 / (1.0 + std::exp(-4.0 * cosine)); }
 
 std::string synthetic_item_id(int i, const SyntheticSpec& spec) {
   if (spec.injection && i == 7) return "q\"'<i>&7";
@@ -52,6 +64,19 @@ void write_synthetic_store(const std::string& path, const SyntheticSpec& spec) {
   run.model_sha256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
   run.engine_version = "isc 0.1.0";
   run.conditions = {"baseline", "self-correct"};
+  if (spec.concepts) {
+    run.conditions.push_back("self-correct+steer");
+    run.config["hidden"] = {{"layers", {2, 4}}, {"positions", {"answer", "user_end"}}};
+    run.config["steer"] = {{{"name", "self-correct+steer"},
+                            {"base", "self-correct"},
+                            {"direction", "concepts/bias-mean_diff.gguf"},
+                            {"direction_id", "bias-mean_diff-0001"},
+                            {"method", "mean_diff"},
+                            {"layers", {4}},
+                            {"strength", 4.0},
+                            {"positions", "turn"},
+                            {"rounds", nlohmann::json::array()}}};
+  }
   run.rounds = spec.rounds;
   run.started_at = "2026-01-02T03:04:05Z";
   run.finished_at = "2026-01-02T03:05:00Z";
@@ -78,6 +103,7 @@ void write_synthetic_store(const std::string& path, const SyntheticSpec& spec) {
   }
   store.add_items(spec.run_id, items);
 
+  std::vector<ItemProbeRecord> item_probes;
   for (const std::string& condition : run.conditions) {
     std::vector<RoundRecord> batch;
     for (int i = 0; i < spec.items; ++i) {
@@ -121,6 +147,14 @@ void write_synthetic_store(const std::string& path, const SyntheticSpec& spec) {
         const bool stop = spec.early_stop && condition == "self-correct" && round < spec.rounds && answers.size() >= 2 &&
                           answers[answers.size() - 1] == answers[answers.size() - 2];
         if (stop) r.extra["early_stopped"] = true;
+        if (spec.concepts)
+          for (const char* position : {"answer", "user_end"})
+            for (int layer : {2, 4}) {
+              ItemProbeRecord p{condition, r.item_id, round, position, layer, "bias/mean_diff",
+                                synthetic_cosine(condition, i, round, layer, position), std::nullopt};
+              if (synthetic_has_probability(layer, position)) p.probability = synthetic_probability(p.cosine);
+              item_probes.push_back(std::move(p));
+            }
         batch.push_back(std::move(r));
         if (stop) break;
       }
@@ -130,6 +164,11 @@ void write_synthetic_store(const std::string& path, const SyntheticSpec& spec) {
       }
     }
     store.commit_rounds(spec.run_id, batch);
+  }
+  if (spec.concepts) {
+    store.put_item_probes(spec.run_id, item_probes);
+    store.put_probes(spec.run_id, {{"", 0, 2, "bias/mean_diff/heldout_accuracy", 0.75},
+                                   {"", 0, 4, "bias/mean_diff/heldout_accuracy", 0.9}});
   }
   store.update_run_progress(spec.run_id, 12.5, 2500, 9000);
   store.finish_run(spec.run_id, "finished", run.finished_at);
