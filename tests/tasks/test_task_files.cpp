@@ -38,7 +38,7 @@ TEST(TaskFiles, BbqSettingsFollowTheReferenceStudy) {
   EXPECT_EQ(t.option_labels, (std::vector<std::string>{"(a)", "(b)", "(c)"}));
   std::vector<std::string> names;
   for (const auto& c : t.conditions) names.push_back(c.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"baseline", "self-correct", "negation", "hint"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"baseline", "self-correct", "negation", "hint", "intervention"}));
   EXPECT_EQ(t.condition("self-correct").round1_prefill, "The single most likely answer choice is");
   EXPECT_NE(error_of([&] { t.condition("nope"); }).find("no condition 'nope'"), std::string::npos);
 }
