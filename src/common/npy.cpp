@@ -2,11 +2,9 @@
 // 64-byte boundary, then the raw little-endian elements, written to a .part file and renamed.
 #include "common/npy.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <limits>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 
 namespace isc {
@@ -79,27 +77,7 @@ void write_npy(const std::string& path, const std::string& dtype, const std::vec
                 std::to_string(expected));
   if (nbytes > 0 && bytes == nullptr) throw Error(path + ": npy data pointer is null");
 
-  const std::string part = path + ".part";
-  std::FILE* f = std::fopen(part.c_str(), "wb");
-  if (f == nullptr) throw Error(path + ": cannot create " + part + ": " + std::strerror(errno));
-  bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  if (ok && nbytes > 0) ok = std::fwrite(bytes, 1, nbytes, f) == nbytes;
-  const int write_errno = errno;
-  // fclose flushes, so a full disk can first show up here.
-  if (std::fclose(f) != 0 && ok) {
-    const int e = errno;
-    std::remove(part.c_str());
-    throw Error(path + ": cannot write " + part + ": " + std::strerror(e));
-  }
-  if (!ok) {
-    std::remove(part.c_str());
-    throw Error(path + ": cannot write " + part + ": " + std::strerror(write_errno));
-  }
-  if (std::rename(part.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(part.c_str());
-    throw Error(path + ": cannot rename " + part + " into place: " + std::strerror(e));
-  }
+  write_file_atomically(path, header, std::string_view(static_cast<const char*>(bytes), nbytes));
 }
 
 }  // namespace isc

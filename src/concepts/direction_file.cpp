@@ -3,13 +3,13 @@
 #include "concepts/direction_file.h"
 
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/sha256.h"
 
@@ -171,14 +171,7 @@ ConceptDirections directions_from_json(const nlohmann::json& j, const std::strin
 }
 
 void save_directions(const std::string& path, const ConceptDirections& d) {
-  const std::string part = path + ".part";
-  {
-    std::ofstream out(part, std::ios::binary);
-    if (!out) throw Error(path + ": cannot write");
-    out << to_json(d).dump(1) << "\n";
-    if (!out) throw Error(path + ": write failed");
-  }
-  if (std::rename(part.c_str(), path.c_str()) != 0) throw Error(path + ": cannot rename " + part);
+  write_file_atomically(path, to_json(d).dump(1) + "\n");
 }
 
 ConceptDirections load_directions(const std::string& path) {

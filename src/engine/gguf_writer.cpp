@@ -2,13 +2,12 @@
 // aligned offsets on write; the file goes to path.part first and is renamed when complete.
 #include "engine/gguf_writer.h"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <type_traits>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/half.h"
 
@@ -210,24 +209,7 @@ std::string GgufWriter::bytes() const {
 }
 
 void GgufWriter::write() const {
-  const std::string data = bytes();
-  const std::string part = path_ + ".part";
-  std::FILE* f = std::fopen(part.c_str(), "wb");
-  if (f == nullptr) fail("cannot create " + part + ": " + std::strerror(errno));
-  const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  const int write_errno = errno;
-  // fclose flushes, so a full disk can first show up here.
-  const bool closed = std::fclose(f) == 0;
-  const int close_errno = errno;
-  if (!ok || !closed) {
-    std::remove(part.c_str());
-    fail("cannot write " + part + ": " + std::strerror(ok ? close_errno : write_errno));
-  }
-  if (std::rename(part.c_str(), path_.c_str()) != 0) {
-    const int e = errno;
-    std::remove(part.c_str());
-    fail("cannot rename " + part + " into place: " + std::strerror(e));
-  }
+  write_file_atomically(path_, bytes());
 }
 
 }  // namespace isc
