@@ -59,6 +59,15 @@ struct TurnRequest {
   std::string steering_positions = "turn";
 };
 
+// The first row of a turn's prompt (of `prompt_tokens` appended) that steering covers: 0 for
+// "turn", the last prompt token (the answer position) for "generation". One rule for live turns
+// and for rebuilding them on resume.
+inline int64_t steering_first_row(const std::string& positions, int64_t prompt_tokens) {
+  if (positions == "turn") return 0;
+  if (positions == "generation") return prompt_tokens - 1;
+  throw Error("steering positions '" + positions + "' (expected turn or generation)");
+}
+
 struct CapturedHidden {
   std::string position;  // "answer" | "user_end"
   int layer = 0;

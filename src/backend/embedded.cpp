@@ -118,14 +118,8 @@ std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest
       for (int layer : r.hidden_layers) j.hidden_points.push_back({offset, layer});
     }
     if (r.steering) {
-      if (r.steering_positions == "turn") {
-        j.append_steering.push_back({0, static_cast<int64_t>(j.append.size()), r.steering});
-      } else if (r.steering_positions == "generation") {
-        const int64_t n = static_cast<int64_t>(j.append.size());
-        j.append_steering.push_back({n - 1, n, r.steering});
-      } else {
-        throw Error(fmt::format("steering positions '{}' (expected turn or generation)", r.steering_positions));
-      }
+      const int64_t n = static_cast<int64_t>(j.append.size());
+      j.append_steering.push_back({steering_first_row(r.steering_positions, n), n, r.steering});
       j.generation_steering = r.steering;
     }
     j.max_new_tokens = r.sampling.max_new_tokens;

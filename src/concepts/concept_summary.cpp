@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "metrics/accuracy.h"
 #include "metrics/entropy.h"
+#include "metrics/item_round.h"
 
 namespace isc::concepts {
 
@@ -32,12 +33,11 @@ struct Observation {
   std::optional<bool> correct;
 };
 
-// The same rule as the per-round metrics (round_metrics.h): the scorer's verdict where there is
-// one, else the parsed option against the gold option; nothing when the item has neither.
+// The per-round metrics' rule (metrics::answer_correct); nothing when the item has neither a
+// scorer verdict nor a gold option.
 std::optional<bool> correctness(const RoundRecord& r, const ItemRecord& item) {
-  if (r.correct) return r.correct;
-  if (item.gold >= 0) return r.answer_index >= 0 && r.answer_index == item.gold;
-  return std::nullopt;
+  if (!r.correct && item.gold < 0) return std::nullopt;
+  return metrics::answer_correct(r.correct, r.answer_index, item.gold);
 }
 
 std::optional<double> uncertainty(const RoundRecord& r) {

@@ -29,6 +29,12 @@ struct ItemRound {
   std::optional<BbqInfo> bbq;
 };
 
+// Whether an answer is right: the scorer's verdict where there is one, else the parsed option
+// against the gold option. The one rule for the per-round metrics and the concept statistics.
+inline bool answer_correct(const std::optional<bool>& correct_override, int answer, int gold) {
+  return correct_override ? *correct_override : (answer >= 0 && answer == gold);
+}
+
 struct MetricsOptions {
   ConfidenceSource confidence_source = ConfidenceSource::Argmax;
   std::size_t ece_bins = 10;           // equal-width and observed-range ECE

@@ -36,9 +36,7 @@ Error row_error(const ItemRound& r, const std::string& message) {
   return Error(fmt::format("{}: {}: {}", kMetric, where(r), message));
 }
 
-bool row_correct(const ItemRound& r) {
-  return r.correct_override ? *r.correct_override : (r.answer >= 0 && r.answer == r.gold);
-}
+bool row_correct(const ItemRound& r) { return answer_correct(r.correct_override, r.answer, r.gold); }
 
 // What the condition's rows carry; each optional part must be on every row or on none.
 struct ConditionShape {

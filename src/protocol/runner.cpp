@@ -105,23 +105,25 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
   const double wall0 = record->wall_seconds;
   const int64_t gen0 = record->generated_tokens, pre0 = record->prefilled_tokens;
 
-  // Steering sets of the steered conditions, checked against the model once.
-  std::map<std::string, std::pair<const tasks::SteerSpec*, std::shared_ptr<const Steering>>> steering;
+  // Steering sets of the steered conditions, checked against the model once (hidden layers are
+  // checked by the engine with the first batch, before anything is stored).
+  struct ActiveSteering {
+    const tasks::SteerSpec* spec = nullptr;
+    std::shared_ptr<const Steering> vectors;
+  };
+  std::map<std::string, ActiveSteering> steering;
   if (!e.run.steer.empty() || !e.run.hidden.layers.empty()) {
     const BackendInfo info = backend.info();
     if (info.n_layers <= 0)
       throw Error(fmt::format("the {} backend cannot capture hidden states or steer", info.name));
-    for (int layer : e.run.hidden.layers)
-      if (layer < 0 || layer > info.n_layers)
-        throw Error(fmt::format("hidden layer {} outside 0..{} of the model", layer, info.n_layers));
     for (const tasks::SteerSpec& st : e.run.steer)
       steering[st.name] = {&st, concepts::load_steering(st, info.n_layers, info.dim, info.model_sha256)};
   }
-  // The steering of a condition in a round, and the first row of the turn's cache tokens it covers.
-  auto steering_of = [&](const std::string& condition, int round) -> const std::pair<const tasks::SteerSpec*, std::shared_ptr<const Steering>>* {
+  // The steering of a condition in a round, if it is steered then.
+  auto steering_of = [&](const std::string& condition, int round) -> const ActiveSteering* {
     auto it = steering.find(condition);
     if (it == steering.end()) return nullptr;
-    const auto& rounds_on = it->second.first->rounds;
+    const auto& rounds_on = it->second.spec->rounds;
     if (!rounds_on.empty() && std::find(rounds_on.begin(), rounds_on.end(), round) == rounds_on.end()) return nullptr;
     return &it->second;
   };
@@ -148,9 +150,9 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
           const int64_t fed = r.extra.value("generated_cached", int64_t{0});
           for (int64_t k = 0; k < fed && k < static_cast<int64_t>(r.tokens.size()); ++k)
             t.cache_tokens.push_back(r.tokens[k].id);
-          if (const auto* st = steering_of(r.condition, r.round)) {
-            t.steering = st->second;
-            t.steer_from = st->first->positions == "turn" ? 0 : static_cast<int64_t>(r.prompt_tokens.size()) - 1;
+          if (const ActiveSteering* st = steering_of(r.condition, r.round)) {
+            t.steering = st->vectors;
+            t.steer_from = steering_first_row(st->spec->positions, static_cast<int64_t>(r.prompt_tokens.size()));
           }
           turns.push_back(std::move(t));
         }
@@ -179,9 +181,9 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
       q.score_continuations = tasks::option_continuations(task, *c.item);
       q.hidden_layers = e.run.hidden.layers;
       q.hidden_positions = e.run.hidden.positions;
-      if (const auto* st = steering_of(c.condition->name, c.next_round)) {
-        q.steering = st->second;
-        q.steering_positions = st->first->positions;
+      if (const ActiveSteering* st = steering_of(c.condition->name, c.next_round)) {
+        q.steering = st->vectors;
+        q.steering_positions = st->spec->positions;
       }
       requests.push_back(std::move(q));
     }
