@@ -39,18 +39,6 @@ struct RunFlags {
   EngineFlags engine;
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    std::string part = s.substr(start, comma - start);
-    if (!part.empty()) out.push_back(part);
-    start = comma + 1;
-  }
-  return out;
-}
 
 tasks::RunSpec resolve_spec(const RunFlags& f) {
   tasks::RunSpec s;
@@ -58,8 +46,8 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
   if (!f.task.empty()) s.task = f.task;
   if (!f.model.empty()) s.model = f.model;
   if (!f.out.empty()) s.out = f.out;
-  if (!f.conditions.empty()) s.conditions = split_list(f.conditions);
-  if (!f.categories.empty()) s.categories = split_list(f.categories);
+  if (!f.conditions.empty()) s.conditions = split_commas(f.conditions);
+  if (!f.categories.empty()) s.categories = split_commas(f.categories);
   if (f.rounds >= 0) s.rounds = f.rounds;
   if (f.limit >= 0) s.limit = f.limit;
   if (f.seed >= 0) s.seed = static_cast<uint64_t>(f.seed);
@@ -72,7 +60,7 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
   if (f.early_stop >= 0) s.early_stop_k = f.early_stop;
   if (f.skip_bad_lines) s.skip_bad_lines = true;
   if (!f.hidden_layers.empty()) s.hidden.layers_spec = f.hidden_layers == "none" ? "" : f.hidden_layers;
-  if (!f.hidden_positions.empty()) s.hidden.positions = split_list(f.hidden_positions);
+  if (!f.hidden_positions.empty()) s.hidden.positions = split_commas(f.hidden_positions);
   if (s.task.empty()) throw Error("run: no task (give a run file or --task)");
   if (s.model.empty()) throw Error("run: no model (give a run file or --model)");
   if (s.backend != "embedded") throw Error(fmt::format("run: backend '{}' is not available (embedded only)", s.backend));

@@ -1,9 +1,15 @@
 // The `isc` subcommands: each cmd_NAME.cpp defines register_NAME, which adds its subcommand and
 // callback to the app. Callbacks throw isc::Error on bad input; main() turns that into one line.
 #pragma once
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace isc::cli {
+
+// "a,b,,c" -> {"a", "b", "c"}: the comma lists of flags such as --conditions and --methods.
+std::vector<std::string> split_commas(const std::string& s);
 
 void register_info(CLI::App& app);
 void register_tokenize(CLI::App& app);

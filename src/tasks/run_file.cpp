@@ -24,20 +24,13 @@ T ranged(const YamlMap& m, const std::string& key, T fallback, long long lo, lon
   return static_cast<T>(*v);
 }
 
+// Integers of a list field, range-checked like the scalar fields (ranged above).
 std::vector<int> int_list(const YamlMap& m, const std::string& key) {
   std::vector<int> out;
-  const YAML::Node n = m.node()[key];
-  if (!n) return out;
-  auto one = [&](const YAML::Node& v) {
-    try {
-      out.push_back(v.as<int>());
-    } catch (const YAML::Exception&) {
-      throw Error(yaml_position(m.file(), v) + ": expected an integer in '" + key + "'");
-    }
-  };
-  if (n.IsScalar()) one(n);
-  else if (n.IsSequence()) for (const auto& v : n) one(v);
-  else throw Error(m.position_of(key) + ": expected an integer or a list of integers for '" + key + "'");
+  for (long long v : m.integer_list(key).value_or(std::vector<long long>{})) {
+    if (v < -(1LL << 30) || v > (1LL << 30)) throw Error(fmt::format("{}: '{}' value {} out of range", m.position_of(key), key, v));
+    out.push_back(static_cast<int>(v));
+  }
   return out;
 }
 

@@ -136,22 +136,14 @@ TaskSpec load_task_file(const std::string& path) {
       if (auto schedule = cm.map_list("schedule")) {
       for (const auto& sm : *schedule) {
         sm.allow_only({"rounds", "user", "prefill"});
-        const YAML::Node rounds = sm.node()["rounds"];
-        if (!rounds || !(rounds.IsSequence() || rounds.IsScalar()) || (rounds.IsSequence() && rounds.size() == 0))
+        const auto rounds = sm.integer_list("rounds", "a round number");
+        if (!rounds || rounds->empty())
           throw Error(sm.position() + ": a schedule entry needs 'rounds' (a round number or a list of them)");
         std::vector<int> list;
-        auto add_round = [&](const YAML::Node& n) {
-          long long r = 0;
-          try {
-            r = n.as<long long>();
-          } catch (const YAML::Exception&) {
-            throw Error(yaml_position(sm.file(), n) + ": expected a round number");
-          }
-          if (r < 1 || r > 10000) throw Error(yaml_position(sm.file(), n) + ": round must be in 1..10000");
+        for (long long r : *rounds) {
+          if (r < 1 || r > 10000) throw Error(sm.position_of("rounds") + ": round must be in 1..10000");
           list.push_back(static_cast<int>(r));
-        };
-        if (rounds.IsScalar()) add_round(rounds);
-        else for (const auto& n : rounds) add_round(n);
+        }
         const std::string user = sm.string("user").value_or(""), prefill = sm.string("prefill").value_or("");
         if (user.empty() && prefill.empty())
           throw Error(sm.position() + ": a schedule entry needs 'user' and/or 'prefill'");

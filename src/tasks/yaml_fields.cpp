@@ -125,6 +125,25 @@ std::optional<std::vector<std::string>> YamlMap::string_list(const std::string& 
   return out;
 }
 
+std::optional<std::vector<long long>> YamlMap::integer_list(const std::string& key, const std::string& what) const {
+  YAML::Node v = value(key);
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsScalar() && !v.IsSequence())
+    throw Error(fmt::format("{}: expected an integer or a list of integers for '{}'", yaml_position(file_, v), key));
+  std::vector<long long> out;
+  auto one = [&](const YAML::Node& e) {
+    try {
+      if (!e.IsScalar()) throw YAML::Exception(e.Mark(), "not a scalar");
+      out.push_back(e.as<long long>());
+    } catch (const YAML::Exception&) {
+      throw Error(fmt::format("{}: expected {}", yaml_position(file_, e), what.empty() ? "an integer in '" + key + "'" : what));
+    }
+  };
+  if (v.IsScalar()) one(v);
+  else for (const auto& e : v) one(e);
+  return out;
+}
+
 std::optional<YamlMap> YamlMap::map(const std::string& key) const {
   YAML::Node v = value(key);
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;

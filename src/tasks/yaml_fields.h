@@ -37,6 +37,9 @@ class YamlMap {
   std::optional<double> number(const std::string& key) const;
   std::optional<bool> boolean(const std::string& key) const;
   std::optional<std::vector<std::string>> string_list(const std::string& key) const;  // a scalar = list of one
+  // A scalar = list of one; a non-integer element is "<its position>: expected <what>" (default
+  // "an integer in '<key>'").
+  std::optional<std::vector<long long>> integer_list(const std::string& key, const std::string& what = "") const;
   std::optional<YamlMap> map(const std::string& key) const;
   // A sequence of maps (e.g. conditions); empty optional if absent.
   std::optional<std::vector<YamlMap>> map_list(const std::string& key) const;
