@@ -26,8 +26,6 @@ namespace isc::cli {
 namespace {
 
 
-bool is_direction_file(const std::string& path) { return std::filesystem::path(path).extension() == ".json"; }
-
 struct TrainFlags {
   std::string concept_file, layers = "all", methods, dtype = "bf16";
   int64_t limit = 0;
@@ -125,7 +123,7 @@ void register_score(CLI::App* parent) {
       throw error_at(store_path, "", fmt::format("run {} has no hidden states; run it with --hidden-layers "
                                                  "(or `hidden:` in the run file) first", id));
     concepts::ConceptDirections d;
-    if (is_direction_file(concept_file)) {
+    if (concepts::is_direction_file(concept_file)) {
       d = concepts::load_directions(concept_file);
     } else {
       std::string layers;

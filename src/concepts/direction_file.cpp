@@ -3,6 +3,7 @@
 #include "concepts/direction_file.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -172,6 +173,14 @@ ConceptDirections directions_from_json(const nlohmann::json& j, const std::strin
 
 void save_directions(const std::string& path, const ConceptDirections& d) {
   write_file_atomically(path, to_json(d).dump(1) + "\n");
+}
+
+bool is_direction_file(const std::string& path) {
+  if (std::filesystem::path(path).extension() != ".json") return false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.value("format", "") == kFormat;
 }
 
 ConceptDirections load_directions(const std::string& path) {

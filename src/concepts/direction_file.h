@@ -52,6 +52,10 @@ struct ConceptDirections {
 nlohmann::json to_json(const ConceptDirections& d);
 ConceptDirections directions_from_json(const nlohmann::json& j, const std::string& where);
 
+// True when the file is a direction file (JSON with "format": "isc-concept-directions"), so that
+// a .json concept spec and a direction file can both be given where either is accepted.
+bool is_direction_file(const std::string& path);
+
 // Written to path.part then renamed. Throws isc::Error naming the file.
 void save_directions(const std::string& path, const ConceptDirections& d);
 // Throws isc::Error "file: ..." for a missing, malformed or inconsistent file (wrong widths,

@@ -59,7 +59,7 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
 
   const std::string pronouns = pronouns_section(summaries, series);  // "" unless some run is pronoun-scored
   std::vector<std::vector<concepts::ConceptSummary>> concept_summaries;
-  for (const RunSummary& s : summaries) concept_summaries.push_back(run_concepts(s));
+  for (const ReportRun& r : runs) concept_summaries.push_back(r.concepts);
   const std::string concepts = concepts_section(summaries, series, concept_summaries);  // "" unless item probes
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

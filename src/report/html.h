@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "concepts/concept_summary.h"
 #include "report/conversation_pack.h"
 #include "report/run_summary.h"
 
@@ -13,6 +14,8 @@ namespace isc::report {
 struct ReportRun {
   RunSummary summary;
   PackedConversations conversations;
+  // Its concept summaries (report/sections.h run_concepts), computed once for table and page.
+  std::vector<concepts::ConceptSummary> concepts;
 };
 
 struct HtmlOptions {

@@ -30,15 +30,16 @@ SummaryOptions summary_options(const ReportRequest& r) {
 
 // The per-round table, followed (text and JSON) by the concept statistics of the runs that have item
 // probes: the text block after the table, in JSON as runs[i].concepts. CSV keeps its one row shape.
-void write_tables(const std::vector<RunSummary>& summaries, TableFormat format, std::ostream& out) {
+void write_tables(const std::vector<ReportRun>& runs, TableFormat format, std::ostream& out) {
+  std::vector<RunSummary> summaries;
   std::vector<std::vector<concepts::ConceptSummary>> concept_summaries;
   bool any = false;
-  if (format != TableFormat::Csv)
-    for (const RunSummary& s : summaries) {
-      concept_summaries.push_back(run_concepts(s));
-      any = any || !concept_summaries.back().empty();
-    }
-  if (!any) return write_table(summaries, format, out);
+  for (const ReportRun& r : runs) {
+    summaries.push_back(r.summary);
+    concept_summaries.push_back(r.concepts);
+    any = any || !r.concepts.empty();
+  }
+  if (!any || format == TableFormat::Csv) return write_table(summaries, format, out);
   if (format == TableFormat::Json) {
     nlohmann::json j = summaries_json(summaries);
     for (std::size_t r = 0; r < summaries.size(); ++r)
@@ -88,14 +89,14 @@ void run_report(const ReportRequest& request, std::ostream& table_out) {
       } else {
         run.summary = summarize_run(store, id, options);
       }
+      // the report's own bootstrap settings, like the per-round metrics
+      if (request.html_path || (request.table && request.format != TableFormat::Csv))
+        run.concepts = run_concepts(run.summary, {options.metrics.bootstrap_resamples, options.metrics.confidence_level,
+                                                  options.metrics.seed});
       runs.push_back(std::move(run));
     }
   }
-  if (request.table) {
-    std::vector<RunSummary> summaries;
-    for (const ReportRun& r : runs) summaries.push_back(r.summary);
-    write_tables(summaries, request.format, table_out);
-  }
+  if (request.table) write_tables(runs, request.format, table_out);
   if (request.html_path) {
     std::ofstream file(*request.html_path, std::ios::binary | std::ios::trunc);
     if (!file) throw error_at(*request.html_path, "", "cannot open for writing");
