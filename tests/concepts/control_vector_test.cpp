@@ -1,7 +1,8 @@
 // Unit tests of control-vector files: the isc layer <-> direction.<n> mapping, round trips, the
 // variants repeng and llama.cpp write, and every refused file or vector with its one-line message.
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "../test_support.h"
 
 #include <cmath>
 #include <filesystem>
@@ -20,26 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-class ControlVectorFiles : public ::testing::Test {
+class ControlVectorFiles : public test::ScratchFolderTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("isc_cv_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // A control-vector-like file made with the generic writer; `body` adds tensors and extra keys.
   template <typename Body>
@@ -53,12 +36,11 @@ class ControlVectorFiles : public ::testing::Test {
   }
   // The read error of a file, which must be a single line naming it.
   std::string read_error(const std::string& p) {
-    const std::string e = error_of([&] { read_control_vector(p); });
+    const std::string e = test::error_message([&] { read_control_vector(p); });
     EXPECT_EQ(e.rfind(p + ": ", 0), 0u) << e;
     EXPECT_EQ(e.find('\n'), std::string::npos) << e;
     return e.substr(p.size() + 2);
   }
-  fs::path dir_;
 };
 
 TEST(ControlVectorIndex, IscLayerIsFileIndexPlusOne) {
@@ -125,7 +107,7 @@ TEST_F(ControlVectorFiles, AcceptsWhatRepengAndLlamaCppWrite) {
 
 TEST_F(ControlVectorFiles, WriteRefusesBadVectors) {
   const std::string p = path("w.gguf");
-  auto err = [&](ControlVector cv) { return error_of([&] { write_control_vector(p, cv); }); };
+  auto err = [&](ControlVector cv) { return test::error_message([&] { write_control_vector(p, cv); }); };
   EXPECT_EQ(err({"llama", {}}), p + ": control vector has no layers");
   EXPECT_NE(err({"llama", {{1, {1.0f}}}}).find("layer 1: llama.cpp cannot steer isc layers below 2"), std::string::npos);
   EXPECT_NE(err({"llama", {{0, {1.0f}}}}).find("layer 0:"), std::string::npos);

@@ -1,7 +1,8 @@
 // Unit tests of the GGUF writer: every metadata type and F32/F16 tensors read back through isc's
 // own reader (GgufFile), the alignment rules, the .part-then-rename write, and each refused input.
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "../test_support.h"
 
 #include <cmath>
 #include <cstring>
@@ -26,27 +27,8 @@ GgufFile reopen(const GgufWriter& w) {
   return GgufFile::from_buffer(w.path(), std::make_shared<const std::string>(w.bytes()));
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-class TempDir : public ::testing::Test {
+class TempDir : public test::ScratchFolderTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("isc_gguf_writer_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
 };
 
 TEST(GgufWriter, EveryMetadataTypeRoundTrips) {
@@ -161,23 +143,23 @@ TEST(GgufWriter, RefusesBadInput) {
   GgufWriter w("bad.gguf");
   w.set_string("k", "v");
   w.add_tensor("t", {2}, std::vector<float>{1, 2});
-  EXPECT_EQ(error_of([&] { w.set_u32("k", 1); }), "bad.gguf: metadata key 'k' set twice");
-  EXPECT_EQ(error_of([&] { w.set_string("", "v"); }), "bad.gguf: empty metadata key");
-  EXPECT_NE(error_of([&] { w.set_u32("general.alignment", 48); }).find("not a power of two"), std::string::npos);
-  EXPECT_NE(error_of([&] { w.set_u32("general.alignment", 0); }).find("not a power of two"), std::string::npos);
-  EXPECT_NE(error_of([&] { w.set_u64("general.alignment", 32); }).find("must be UINT32"), std::string::npos);
-  EXPECT_EQ(error_of([&] { w.add_tensor("t", {2}, std::vector<float>{1, 2}); }), "bad.gguf: tensor 't' added twice");
-  EXPECT_NE(error_of([&] { w.add_tensor("u", {3}, std::vector<float>{1, 2}); }).find("2 values for dimensions [3]"),
+  EXPECT_EQ(test::error_message([&] { w.set_u32("k", 1); }), "bad.gguf: metadata key 'k' set twice");
+  EXPECT_EQ(test::error_message([&] { w.set_string("", "v"); }), "bad.gguf: empty metadata key");
+  EXPECT_NE(test::error_message([&] { w.set_u32("general.alignment", 48); }).find("not a power of two"), std::string::npos);
+  EXPECT_NE(test::error_message([&] { w.set_u32("general.alignment", 0); }).find("not a power of two"), std::string::npos);
+  EXPECT_NE(test::error_message([&] { w.set_u64("general.alignment", 32); }).find("must be UINT32"), std::string::npos);
+  EXPECT_EQ(test::error_message([&] { w.add_tensor("t", {2}, std::vector<float>{1, 2}); }), "bad.gguf: tensor 't' added twice");
+  EXPECT_NE(test::error_message([&] { w.add_tensor("u", {3}, std::vector<float>{1, 2}); }).find("2 values for dimensions [3]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { w.add_tensor("u", {}, std::vector<float>{}); }).find("0 dimensions"), std::string::npos);
-  EXPECT_NE(error_of([&] { w.add_tensor("u", {1, 1, 1, 1, 1}, std::vector<float>{1}); }).find("5 dimensions"),
+  EXPECT_NE(test::error_message([&] { w.add_tensor("u", {}, std::vector<float>{}); }).find("0 dimensions"), std::string::npos);
+  EXPECT_NE(test::error_message([&] { w.add_tensor("u", {1, 1, 1, 1, 1}, std::vector<float>{1}); }).find("5 dimensions"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { w.add_tensor("u", {-1}, std::vector<float>{}); }).find("negative"), std::string::npos);
-  EXPECT_NE(error_of([&] { w.add_tensor("u", {1}, std::vector<float>{1}, GgmlType::Q8_0); }).find("only F32 and F16"),
+  EXPECT_NE(test::error_message([&] { w.add_tensor("u", {-1}, std::vector<float>{}); }).find("negative"), std::string::npos);
+  EXPECT_NE(test::error_message([&] { w.add_tensor("u", {1}, std::vector<float>{1}, GgmlType::Q8_0); }).find("only F32 and F16"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { w.add_tensor(std::string(64, 'n'), {1}, std::vector<float>{1}); }).find("at most 63"),
+  EXPECT_NE(test::error_message([&] { w.add_tensor(std::string(64, 'n'), {1}, std::vector<float>{1}); }).find("at most 63"),
             std::string::npos);
-  EXPECT_EQ(error_of([&] { w.add_tensor("", {1}, std::vector<float>{1}); }), "bad.gguf: empty tensor name");
+  EXPECT_EQ(test::error_message([&] { w.add_tensor("", {1}, std::vector<float>{1}); }), "bad.gguf: empty tensor name");
   // A refused call leaves the writer as it was.
   const GgufFile f = reopen(w);
   EXPECT_EQ(f.keys(), (std::vector<std::string>{"k"}));
@@ -204,7 +186,7 @@ TEST_F(TempDir, WriteGoesThroughPartAndOpensWithGgufFile) {
 TEST_F(TempDir, WriteFailureNamesThePath) {
   const std::string p = path("missing_dir/out.gguf");
   GgufWriter w(p);
-  const std::string e = error_of([&] { w.write(); });
+  const std::string e = test::error_message([&] { w.write(); });
   EXPECT_EQ(e.rfind(p + ": cannot create", 0), 0u) << e;
 }
 

@@ -2,7 +2,8 @@
 // them, 64-byte data alignment, every dtype and rank, the .part-then-rename write, refused input.
 // numpy.load itself reads these files in tests/py/test_formats_export.py.
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "../test_support.h"
 
 #include <cstdint>
 #include <cstring>
@@ -19,16 +20,6 @@ namespace isc {
 namespace {
 
 namespace fs = std::filesystem;
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // The dictionary text of a header: after the 10-byte preamble, trailing padding and newline cut.
 std::string dict_of(const std::string& header) {
@@ -61,21 +52,12 @@ TEST(Npy, ShapeTuplesOfEveryRank) {
   EXPECT_EQ(big.size() % 64, 0u);
 }
 
-class NpyFiles : public ::testing::Test {
+class NpyFiles : public test::ScratchFolderTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("isc_npy_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
   static std::string slurp(const std::string& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
   }
-  fs::path dir_;
 };
 
 TEST_F(NpyFiles, DataFollowsHeaderAt64) {
@@ -114,18 +96,18 @@ TEST_F(NpyFiles, ZeroRowsWritesHeaderOnly) {
 TEST_F(NpyFiles, RefusedInputNamesThePathAndLeavesNothing) {
   const std::string p = path("bad.npy");
   const std::vector<float> v(6);
-  EXPECT_EQ(error_of([&] { write_npy(p, "<f4", {2, 2}, v.data(), v.size() * 4); }),
+  EXPECT_EQ(test::error_message([&] { write_npy(p, "<f4", {2, 2}, v.data(), v.size() * 4); }),
             p + ": npy data is 24 bytes, shape and dtype <f4 need 16");
-  EXPECT_EQ(error_of([&] { write_npy(p, ">f4", {6}, v.data(), 24); }),
+  EXPECT_EQ(test::error_message([&] { write_npy(p, ">f4", {6}, v.data(), 24); }),
             p + ": npy: unsupported dtype '>f4' (expected <f2, <f4, <f8, <i4 or <i8)");
-  EXPECT_EQ(error_of([&] { write_npy(p, "<f4", {-1}, v.data(), 0); }), p + ": npy: dimension 0 is negative (-1)");
-  EXPECT_NE(error_of([&] { write_npy(p, "<f8", {1LL << 40, 1LL << 40}, v.data(), 24); }).find("overflows"),
+  EXPECT_EQ(test::error_message([&] { write_npy(p, "<f4", {-1}, v.data(), 0); }), p + ": npy: dimension 0 is negative (-1)");
+  EXPECT_NE(test::error_message([&] { write_npy(p, "<f8", {1LL << 40, 1LL << 40}, v.data(), 24); }).find("overflows"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { write_npy(p, "<f4", {6}, nullptr, 24); }).find("null"), std::string::npos);
+  EXPECT_NE(test::error_message([&] { write_npy(p, "<f4", {6}, nullptr, 24); }).find("null"), std::string::npos);
   EXPECT_FALSE(fs::exists(p));
   EXPECT_FALSE(fs::exists(p + ".part"));
   const std::string q = path("no_such_dir/x.npy");
-  const std::string e = error_of([&] { write_npy(q, {6}, v); });
+  const std::string e = test::error_message([&] { write_npy(q, {6}, v); });
   EXPECT_EQ(e.rfind(q + ": cannot create", 0), 0u) << e;
 }
 
