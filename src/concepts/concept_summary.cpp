@@ -498,9 +498,11 @@ ConceptSummary summarize_concept(const ConceptInputs& in, const std::string& nam
     profile.heldout_accuracy = heldout_accuracy(in.probes, name, l);
     s.layers.push_back(std::move(profile));
   }
-  const auto steer = in.run.config.is_object() ? in.run.config.find("steer") : in.run.config.end();
-  if (in.run.config.is_object() && steer != in.run.config.end() && !steer->is_null()) {
-    if (!steer->is_array()) throw Error(fmt::format("run '{}': config 'steer' is not a list", in.run.run_id));
+  // The steered conditions are in the stored run spec (RunRecord::config "run", tasks::to_json).
+  const json* spec = in.run.config.is_object() && in.run.config.contains("run") ? &in.run.config.at("run") : nullptr;
+  const auto steer = spec && spec->is_object() ? spec->find("steer") : json::const_iterator();
+  if (spec && spec->is_object() && steer != spec->end() && !steer->is_null()) {
+    if (!steer->is_array()) throw Error(fmt::format("run '{}': config run.steer is not a list", in.run.run_id));
     for (std::size_t i = 0; i < steer->size(); ++i)
       s.steering.push_back(steering_effect((*steer)[i], i, in, index, name, position, layer));
   }

@@ -62,9 +62,9 @@ void write_store(const std::string& path, const Spec& s) {
   Store store = Store::open(path, OpenMode::CreateOrOpen);
   RunRecord run = test::sample_run("concept-run", s.rounds);
   run.conditions = kConditions;
-  run.config = {{"hidden", {{"layers", {2, 4}}, {"positions", {"answer"}}}}};
+  run.config = {{"run", {{"hidden", {{"layers", {2, 4}}, {"positions", {"answer"}}}}}}};
   if (s.steer_config)
-    run.config["steer"] = {{{"name", "self-correct+steer"},
+    run.config["run"]["steer"] = {{{"name", "self-correct+steer"},
                             {"base", "self-correct"},
                             {"direction", "concepts/bias.gguf"},
                             {"direction_id", "bias-mean_diff-abc"},
@@ -512,10 +512,10 @@ TEST(ConceptSummary, KeysAndErrors) {
   EXPECT_NE(test::error_of([&] { summarize_concept(store, "nope", kName, "answer", 4); }).find("run 'nope'"),
             std::string::npos);
   ConceptInputs in = read_concept_inputs(store, "concept-run");
-  in.run.config["steer"] = {{{"base", "self-correct"}}};
+  in.run.config["run"]["steer"] = {{{"base", "self-correct"}}};
   EXPECT_NE(test::error_of([&] { summarize_concept(in, kName, "answer", 4); }).find("steer[0]: 'name'"),
             std::string::npos);
-  in.run.config["steer"] = {{{"name", "self-correct+steer"}, {"base", "missing"}}};
+  in.run.config["run"]["steer"] = {{{"name", "self-correct+steer"}, {"base", "missing"}}};
   const ConceptSummary s = summarize_concept(in, kName, "answer", 4);
   EXPECT_EQ(s.steering[0].unavailable, "base condition 'missing' has no stored rounds");
   in.rounds[3].option_probs = {0.5, 0.6, 0.1};

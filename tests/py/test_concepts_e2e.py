@@ -196,6 +196,21 @@ def test_scores_equal_numpy_cosines_of_the_exported_run_states(work, isc_bin, ro
             assert abs(prob - 1 / (1 + np.exp(-z))) < 1e-9
             checked += 1
     assert checked == 360
+    # the steering effect of each steered condition against its base is stored per round and layer
+    # (scored along the steering's own mean_diff direction): strength 0 changes nothing, exactly; a
+    # negative strength at layer 15 lowers the layer-15 score; a condition steered from round 2 on
+    # equals its base in round 1
+    isc(isc_bin, root, "concept", "score", store, "--concept", work["dirs"], "--method", "mean_diff", "-q")
+    steer_rows = table(store, "SELECT condition, round, layer, value FROM probes WHERE name = 'fair/mean_diff@answer/steering'")
+    assert {c for c, _, _, _ in steer_rows} == {"sc-zero", "sc-plus", "sc-minus"}
+    for cond, rnd, layer, value in steer_rows:
+        v = json.loads(value)
+        if cond == "sc-zero":
+            assert v["concept_diff"] == 0 and v["entropy_diff"] == 0 and v["n"] == 4, v
+        if cond == "sc-minus" and layer == 15:
+            assert v["concept_diff"] < 0, v
+        if cond == "sc-plus" and rnd == 1:
+            assert v["concept_diff"] == 0 and v["entropy_diff"] == 0, v
     # per-round summaries are in the probes table, and scoring again changes nothing
     before = table(store, "SELECT * FROM probes ORDER BY 1, 2, 3, 4, 5")
     assert any(name.startswith("fair/probe@answer") for _, _, _, _, name, _ in before)

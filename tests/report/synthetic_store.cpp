@@ -66,8 +66,8 @@ void write_synthetic_store(const std::string& path, const SyntheticSpec& spec) {
   run.conditions = {"baseline", "self-correct"};
   if (spec.concepts) {
     run.conditions.push_back("self-correct+steer");
-    run.config["hidden"] = {{"layers", {2, 4}}, {"positions", {"answer", "user_end"}}};
-    run.config["steer"] = {{{"name", "self-correct+steer"},
+    run.config["run"]["hidden"] = {{"layers", {2, 4}}, {"positions", {"answer", "user_end"}}};
+    run.config["run"]["steer"] = {{{"name", "self-correct+steer"},
                             {"base", "self-correct"},
                             {"direction", "concepts/bias-mean_diff.gguf"},
                             {"direction_id", "bias-mean_diff-0001"},
