@@ -335,8 +335,13 @@ std::string steering_block(const std::vector<RunSummary>& runs, const Context& c
   for (std::size_t e = 0; e < s.steering.size(); ++e) {
     const concepts::SteeringEffect& effect = s.steering[e];
     std::string spec;
-    for (const char* key : {"strength", "layers", "positions", "rounds", "method"})
-      if (effect.spec.contains(key)) spec += fmt::format("{}{} {}", spec.empty() ? "" : " · ", key, effect.spec[key].dump());
+    for (const char* key : {"strength", "layers", "positions", "rounds", "method"}) {
+      if (!effect.spec.contains(key)) continue;
+      const nlohmann::json& v = effect.spec[key];
+      // an empty list of rounds (or layers) means every one: say so rather than print "[]"
+      const std::string text = v.is_array() && v.empty() ? "all" : v.dump();
+      spec += fmt::format("{}{} {}", spec.empty() ? "" : " · ", key, text);
+    }
     out += fmt::format("<div class=\"card steering\" data-steered=\"{}\" data-base=\"{}\"><h4>Steering: {} against {}</h4>"
                        "<p class=\"note\">{}</p>",
                        html_escape(effect.condition), html_escape(effect.base), html_escape(effect.condition),
