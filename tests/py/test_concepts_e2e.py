@@ -270,3 +270,116 @@ def test_control_vector_round_trip_through_the_cli(work, isc_bin, root, model_pa
         src = next(x for x in d["directions"] if x["layer"] == e["layer"] and x["method"] == "mean_diff")
         assert np.abs(np.array(e["direction"]) - np.array(src["direction"])).max() < 1e-6
         assert abs(e["state_norm"] - 2.0) < 1e-5
+
+
+def test_concept_statistics_equal_scipy_and_sklearn_on_the_stored_numbers(work, isc_bin, root, tmp_path):
+    """The round-0 statistics rows of `isc concept score`, recomputed from the store's own rows."""
+    from scipy import stats
+    from sklearn.linear_model import LogisticRegression
+    store = tmp_path / "stats.sqlite"
+    store.write_bytes(work["full"].read_bytes())
+    isc(isc_bin, root, "concept", "score", store, "--concept", work["dirs"], "--method", "probe", "-q")
+    rounds = {(c, i, r): (json.loads(p), corr, ans, gold) for c, i, r, p, corr, ans, gold in table(
+        store, "SELECT r.condition, r.item_id, r.round, r.option_probs, r.correct, r.answer_index, i.gold "
+               "FROM rounds r JOIN items i ON i.run_id = r.run_id AND i.item_id = r.item_id")}
+    checked = 0
+    for cond in ("baseline", "self-correct", "sc-minus"):
+        for layer in (10, 15, 30):
+            pts = table(store, "SELECT item_id, round, cosine FROM item_probes WHERE name = 'fair/probe' AND "
+                               f"condition = '{cond}' AND position = 'answer' AND layer = {layer}")
+            x, u, y = [], [], []
+            for item, rnd, cos in pts:
+                probs, corr, ans, gold = rounds[(cond, item, rnd)]
+                p = np.array(probs)
+                x.append(cos)
+                u.append(-(p[p > 0] * np.log(p[p > 0])).sum() / np.log(len(p)))
+                y.append(int(corr) if corr is not None else int(ans == gold))
+            x, u, y = np.array(x), np.array(u), np.array(y)
+            def row(suffix):
+                v = table(store, f"SELECT value FROM probes WHERE name = 'fair/probe@answer/{suffix}' AND "
+                                 f"condition = '{cond}' AND round = 0 AND layer = {layer}")
+                assert len(v) == 1, (cond, layer, suffix)
+                return json.loads(v[0][0])
+            item = row("item_correlation")
+            pr, sr = stats.pearsonr(x, u), stats.spearmanr(x, u)
+            assert item["n"] == len(x) == 12
+            assert abs(item["pearson"]["r"] - pr.statistic) < 1e-12 and abs(item["pearson"]["p_value"] - pr.pvalue) < 1e-9
+            assert abs(item["spearman"]["r"] - sr.statistic) < 1e-12 and abs(item["spearman"]["p_value"] - sr.pvalue) < 1e-9
+            ols = row("ols")
+            lr = stats.linregress(x, u)
+            assert abs(ols["slope"] - lr.slope) < 1e-9 and abs(ols["intercept"] - lr.intercept) < 1e-9
+            assert abs(ols["r2"] - lr.rvalue ** 2) < 1e-12 and abs(ols["f_p_value"] - lr.pvalue) < 1e-9
+            logit = row("logistic")
+            if "unavailable" in logit:  # one class or separated: said, never a number
+                assert len(set(y)) < 2 or "separat" in logit["unavailable"], logit
+            else:
+                Z = np.column_stack([x, u])
+                Z = (Z - Z.mean(0)) / Z.std(0)
+                clf = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100000).fit(Z, y)  # unpenalised MLE
+                assert abs(logit["coef"]["concept"] - clf.coef_[0][0]) < 1e-4
+                assert abs(logit["coef"]["uncertainty"] - clf.coef_[0][1]) < 1e-4
+            # per-round means against the same rows, and their correlation with mean uncertainty
+            rnd_rows = table(store, f"SELECT round, value FROM probes WHERE name = 'fair/probe@answer' AND "
+                                    f"condition = '{cond}' AND layer = {layer} ORDER BY round")
+            by_round = {r: json.loads(v) for r, v in rnd_rows}
+            rs = sorted({rnd for _, rnd, _ in pts})
+            means = [np.mean([c for _, r2, c in pts if r2 == r]) for r in rs]
+            for r, m in zip(rs, means):
+                assert abs(by_round[r]["mean"] - m) < 1e-12
+            checked += 1
+    assert checked == 9
+
+
+def test_paired_directions_match_sklearn_pca_and_a_numpy_ccs_readout(work, isc_bin, root, model_path, tmp_path):
+    """pca_diff / pca_center (repeng's definitions, exact PCA) and CCS on exported pair states."""
+    from sklearn.decomposition import PCA
+    pairs = tmp_path / "pairs.jsonl"
+    texts = [("The nurse was kind to everyone.", "The nurse was cruel to everyone.", 1),
+             ("The old man remembered every name.", "The old man forgot every name.", 1),
+             ("The neighbours helped each other.", "The neighbours hurt each other.", 0),
+             ("She shared her food with strangers.", "She stole food from strangers.", 1),
+             ("They welcomed the new family.", "They shunned the new family.", 0),
+             ("He listened before he judged.", "He judged before he listened.", 1),
+             ("The teacher praised every pupil.", "The teacher mocked every pupil.", 0),
+             ("The doctor treated everyone fairly.", "The doctor treated some unfairly.", 1)]
+    pairs.write_text("".join(json.dumps({"positive": p, "negative": n, "label": y}) + "\n" for p, n, y in texts))
+    out, states = tmp_path / "pairs.directions.json", tmp_path / "pair_states"
+    isc(isc_bin, root, "concept", "train", model_path, "--concept", pairs, "--layers", "15", "--heldout", "0.25",
+        "--methods", "mean_diff,pca_diff,pca_center,ccs", "--ccs-tries", "3", "--ccs-epochs", "300", "--seed", "2",
+        "-o", out, "--export-states", states)
+    d = json.loads(out.read_text())
+    X = np.load(states / "states_L15.npy").astype(np.float64)
+    held = np.load(states / "heldout.npy").astype(bool)
+    pos, neg = X[0::2][~held[0::2]], X[1::2][~held[1::2]]
+    def get(method):
+        return np.array(next(e for e in d["directions"] if e["method"] == method)["direction"]), \
+            next(e for e in d["directions"] if e["method"] == method)
+    def orient(v):  # repeng's rule: the positive member projects higher more often than lower
+        pp, nn = pos @ v, neg @ v
+        return -v if (pp < nn).mean() > (pp > nn).mean() else v
+    md, _ = get("mean_diff")
+    want = (pos - neg).mean(0)
+    assert np.abs(md - want / np.linalg.norm(want)).max() < 1e-9
+    diff = PCA(n_components=1, svd_solver="full").fit(pos - neg).components_[0]
+    assert abs(abs(get("pca_diff")[0] @ orient(diff)) - 1) < 1e-6 and get("pca_diff")[0] @ orient(diff) > 0
+    mid = (pos + neg) / 2
+    centred = np.empty((2 * len(pos), X.shape[1]))
+    centred[0::2], centred[1::2] = pos - mid, neg - mid
+    center = PCA(n_components=1, svd_solver="full").fit(centred).components_[0]
+    assert get("pca_center")[0] @ orient(center) > 1 - 1e-6
+    # CCS: the stored readout, applied in numpy, reproduces the stored train accuracy
+    _, ccs = get("ccs")
+    ro = ccs["readout"]
+    w, b, mean, scale = np.array(ro["weights"]), ro["bias"], np.array(ro["mean"]), np.array(ro["scale"])
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    assert np.abs(mean - pos.mean(0)).max() < 1e-6
+    p_pos = sig(((pos - mean) / scale) @ w + b)
+    nm, ns = neg.mean(0), neg.std(0)
+    ns = np.where(ns > 0, ns, 1)
+    p_neg = sig(((neg - nm) / ns) @ w + b)
+    credence = (p_pos + 1 - p_neg) / 2
+    labels = np.array([y for _, _, y in texts])[~held[0::2]]
+    acc = ((credence > 0.5) == labels).mean()
+    assert abs(ccs["train_accuracy"] - acc) < 1e-12, (ccs["train_accuracy"], acc)
+    assert len(ccs["details"]["try_losses"]) == 3
+    assert ccs["details"]["loss"] == min(ccs["details"]["try_losses"])  # the best try, not the last
