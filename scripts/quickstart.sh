@@ -8,9 +8,10 @@ bash scripts/setup.sh
 ISC=${ISC_BUILD_DIR:-build}/isc
 STORE=results/quickstart.sqlite
 mkdir -p results
-"$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-200}" --out "$STORE" --reuse
+"$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-200}" --out "$STORE" --reuse --no-report
 # The bias concept (BBQ stereotype statements vs their anti-stereotyped counterparts), learnt on the
 # run's model at the captured layers, scored on every stored hidden state; then the report.
-"$ISC" concept score "$STORE" --concept concepts/bias.yaml --limit 1000 --seed 1 \
+"$ISC" concept score "$STORE" --concept concepts/bias.yaml --limit 1000 --seed 1 -q \
   --directions-out results/quickstart.bias.directions.json
+# The per-round table with the concept statistics, and the HTML report.
 "$ISC" report "$STORE" --html results/quickstart.html

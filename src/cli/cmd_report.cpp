@@ -32,6 +32,7 @@ void register_report(CLI::App& app) {
     request.confidence = report::parse_confidence(confidence);
     request.table = !(quiet && request.html_path);
     report::run_report(request, std::cout);
+    std::cout.flush();  // the table before the note on stderr, also when both go to one file
     if (request.html_path) fmt::print(stderr, "isc: report written to {}\n", *request.html_path);
   });
 }
