@@ -57,6 +57,10 @@ struct TurnRequest {
   // continuations and generated tokens).
   std::shared_ptr<const Steering> steering;
   std::string steering_positions = "turn";
+  // Extra answers sampled from the same state as the turn's own (after the prompt and pre-fill),
+  // one per entry, with its own sampling parameters and seed. They are not added to the
+  // conversation: the next turn continues from the turn's own answer.
+  std::vector<SamplingParams> samples;
 };
 
 // The first row of a turn's prompt (of `prompt_tokens` appended) that steering covers: 0 for
@@ -74,6 +78,13 @@ struct CapturedHidden {
   std::vector<float> values;
 };
 
+// One extra answer of a turn (TurnRequest::samples).
+struct SampledAnswer {
+  std::string text;                    // generated text (without the pre-fill)
+  std::vector<GeneratedToken> tokens;  // with the model's log-probability (temperature 1) of each
+  std::string finish_reason;           // "stop" or "length"
+};
+
 struct TurnResult {
   std::string text;                     // generated text (without the pre-fill)
   std::vector<GeneratedToken> tokens;   // generated tokens
@@ -83,6 +94,7 @@ struct TurnResult {
   int64_t prefilled_tokens = 0;         // tokens actually computed for the prompt (0 reuse = all new)
   std::vector<double> continuation_logprobs;  // one per score_continuations entry
   std::vector<CapturedHidden> hidden;   // per requested position, then layer
+  std::vector<SampledAnswer> samples;   // one per TurnRequest::samples entry
   double seconds = 0.0;
   // What the conversation's cache holds now, so a killed run can rebuild it exactly: the first
   // `cache_kept` tokens of the previous state, then `prompt_tokens`, then the first

@@ -27,6 +27,25 @@ int64_t token_ending_at(const Tokenizer& tok, const std::vector<int32_t>& ids, c
   return -1;
 }
 
+// Text, tokens and finish reason of one generation; a stop string ends the text where it begins.
+SampledAnswer decode_answer(const Tokenizer& tok, const GenerationResult& g, const std::vector<std::string>& stop) {
+  SampledAnswer a;
+  a.text = tok.decode(g.tokens);
+  a.finish_reason = g.finish_reason == "prefill" ? "length" : g.finish_reason;
+  for (const std::string& s : stop) {
+    if (s.empty()) continue;
+    const size_t at = a.text.find(s);
+    if (at != std::string::npos) a.text.resize(at);
+  }
+  for (size_t k = 0; k < g.tokens.size(); ++k) {
+    GeneratedToken t{g.tokens[k], tok.token_bytes(g.tokens[k]), g.logprobs[k], {}};
+    if (k < g.top.size())
+      for (auto [id, lp] : g.top[k]) t.top.push_back({id, tok.token_bytes(id), lp});
+    a.tokens.push_back(std::move(t));
+  }
+  return a;
+}
+
 }  // namespace
 
 EmbeddedBackend::EmbeddedBackend(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) {}
@@ -144,20 +163,10 @@ std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest
   for (size_t i = 0; i < requests.size(); ++i) {
     const GenerationResult& g = out[i];
     TurnResult& r = results[i];
-    r.text = tok.decode(g.tokens);
-    r.finish_reason = g.finish_reason == "prefill" ? "length" : g.finish_reason;
-    // A stop string ends the text where it begins.
-    for (const std::string& s : requests[i].sampling.stop) {
-      if (s.empty()) continue;
-      const size_t at = r.text.find(s);
-      if (at != std::string::npos) r.text.resize(at);
-    }
-    for (size_t k = 0; k < g.tokens.size(); ++k) {
-      GeneratedToken t{g.tokens[k], tok.token_bytes(g.tokens[k]), g.logprobs[k], {}};
-      if (k < g.top.size())
-        for (auto [id, lp] : g.top[k]) t.top.push_back({id, tok.token_bytes(id), lp});
-      r.tokens.push_back(std::move(t));
-    }
+    SampledAnswer answer = decode_answer(tok, g, requests[i].sampling.stop);
+    r.text = std::move(answer.text);
+    r.tokens = std::move(answer.tokens);
+    r.finish_reason = std::move(answer.finish_reason);
     r.prompt_tokens = jobs[i].append;
     r.cache_kept = kept[i];
     r.generated_cached = static_cast<int64_t>(g.cached_tokens.size() - jobs[i].append.size());
@@ -174,7 +183,59 @@ std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest
     c.messages = std::move(next_messages[i]);
     c.messages.push_back({"assistant", requests[i].assistant_prefill + r.text});
   }
+  run_samples(requests, seqs, jobs, kept, results);
   return results;
+}
+
+// Each sample is a fork of its conversation's cache up to the prompt's last token, which the fork
+// computes again (one token) to get that row's logits: the shared prefix is copied, never
+// recomputed. Forks live only for their slice, so at most max_sequences copies exist at once.
+void EmbeddedBackend::run_samples(const std::vector<TurnRequest>& requests, const std::vector<SequenceId>& seqs,
+                                  const std::vector<GenerationJob>& turn_jobs, const std::vector<int64_t>& kept,
+                                  std::vector<TurnResult>& results) {
+  struct Pending {
+    size_t request = 0, sample = 0;
+  };
+  std::vector<Pending> pending;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    results[i].samples.resize(requests[i].samples.size());
+    for (size_t k = 0; k < requests[i].samples.size(); ++k) pending.push_back({i, k});
+  }
+  const size_t slice = static_cast<size_t>(std::max(1, engine_->options().limits.max_sequences));
+  for (size_t b = 0; b < pending.size(); b += slice) {
+    const size_t e = std::min(pending.size(), b + slice);
+    std::vector<SequenceId> forks;
+    std::vector<GenerationJob> jobs;
+    try {
+      for (size_t p = b; p < e; ++p) {
+        const TurnRequest& r = requests[pending[p].request];
+        const SamplingParams& sp = r.samples[pending[p].sample];
+        const GenerationJob& turn = turn_jobs[pending[p].request];
+        const int64_t prompt_end = kept[pending[p].request] + static_cast<int64_t>(turn.append.size());
+        forks.push_back(engine_->fork(seqs[pending[p].request], prompt_end - 1));
+        GenerationJob j;
+        j.append = {turn.append.back()};
+        if (r.steering) {  // the last prompt row is steered under both "turn" and "generation"
+          j.append_steering.push_back({0, 1, r.steering});
+          j.generation_steering = r.steering;
+        }
+        j.max_new_tokens = sp.max_new_tokens;
+        j.sampler = SamplerSettings{sp.temperature, sp.top_k, sp.top_p, sp.seed};
+        j.stop_tokens = engine_->end_of_turn_tokens();
+        j.stop_strings = sp.stop;
+        j.top_logprobs = sp.top_logprobs;
+        jobs.push_back(std::move(j));
+      }
+      std::vector<GenerationResult> out = engine_->run(forks, jobs);
+      for (size_t p = b; p < e; ++p)
+        results[pending[p].request].samples[pending[p].sample] =
+            decode_answer(engine_->tokenizer(), out[p - b], requests[pending[p].request].samples[pending[p].sample].stop);
+    } catch (...) {
+      for (SequenceId f : forks) engine_->release(f);
+      throw;
+    }
+    for (SequenceId f : forks) engine_->release(f);
+  }
 }
 
 void EmbeddedBackend::restore_conversations(

@@ -31,6 +31,10 @@ class EmbeddedBackend : public Backend {
     std::vector<ChatMessage> messages;
   };
   Conversation& get(uint64_t id);
+  // TurnRequest::samples of a batch whose turns have just run.
+  void run_samples(const std::vector<TurnRequest>& requests, const std::vector<SequenceId>& seqs,
+                   const std::vector<GenerationJob>& turn_jobs, const std::vector<int64_t>& kept,
+                   std::vector<TurnResult>& results);
   // Tokens to append so that the cache holds `text`; drops a cache tail that `text` does not extend.
   std::vector<int32_t> tokens_to_append(Conversation& c, const std::string& text, int64_t* kept, size_t* text_from);
 

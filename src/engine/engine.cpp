@@ -98,10 +98,14 @@ SequenceId Engine::new_sequence() {
   return id;
 }
 
-SequenceId Engine::fork(SequenceId parent) {
+SequenceId Engine::fork(SequenceId parent, int64_t length) {
   const Sequence& p = get(parent);
+  if (length < 0) length = static_cast<int64_t>(p.tokens.size());
+  if (length > static_cast<int64_t>(p.tokens.size()))
+    throw Error(fmt::format("fork: length {} outside 0..{}", length, p.tokens.size()));
   SequenceId id = next_id_++;
-  seqs_[id] = Sequence{std::make_unique<KvCache>(p.cache->fork()), p.tokens};
+  seqs_[id] = Sequence{std::make_unique<KvCache>(p.cache->fork(length)),
+                       std::vector<int32_t>(p.tokens.begin(), p.tokens.begin() + length)};
   return id;
 }
 

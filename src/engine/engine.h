@@ -44,7 +44,9 @@ class Engine {
   const std::vector<int32_t>& end_of_turn_tokens() const { return stop_tokens_; }
 
   SequenceId new_sequence();
-  SequenceId fork(SequenceId parent);  // a child continuing from the parent's current state
+  // A child continuing from the parent's first `length` cached tokens (-1 = all of them); the
+  // cache is copied, nothing is recomputed.
+  SequenceId fork(SequenceId parent, int64_t length = -1);
   void release(SequenceId id);
   const std::vector<int32_t>& tokens(SequenceId id) const;  // what the cache holds
   void truncate(SequenceId id, int64_t length);              // drop the cache's tail

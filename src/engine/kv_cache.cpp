@@ -152,17 +152,21 @@ void KvCache::set_length(int64_t n) {
   length_ = n;
 }
 
-KvCache KvCache::fork() const {
-  KvCache child(n_layers_, n_kv_heads_, head_dim_, dtype_, length_ + 64);
-  if (length_ > 0) {
-    child.k_.narrow(2, 0, blocks_for(length_)).copy_(k_.narrow(2, 0, blocks_for(length_)));
-    child.v_.narrow(2, 0, length_).copy_(v_.narrow(2, 0, length_));
+KvCache KvCache::fork(int64_t length) const {
+  if (length < 0) length = length_;
+  if (length > length_) throw Error(fmt::format("KvCache::fork: {} positions asked, {} valid", length, length_));
+  KvCache child(n_layers_, n_kv_heads_, head_dim_, dtype_, length + 64);
+  if (length > 0) {
+    // whole key blocks are copied; positions past `length` in the last block are beyond the
+    // child's length, so attention never reads them
+    child.k_.narrow(2, 0, blocks_for(length)).copy_(k_.narrow(2, 0, blocks_for(length)));
+    child.v_.narrow(2, 0, length).copy_(v_.narrow(2, 0, length));
     if (k_scale_.defined()) {
-      child.k_scale_.narrow(2, 0, length_).copy_(k_scale_.narrow(2, 0, length_));
-      child.v_scale_.narrow(2, 0, length_).copy_(v_scale_.narrow(2, 0, length_));
+      child.k_scale_.narrow(2, 0, length).copy_(k_scale_.narrow(2, 0, length));
+      child.v_scale_.narrow(2, 0, length).copy_(v_scale_.narrow(2, 0, length));
     }
   }
-  child.length_ = length_;
+  child.length_ = length;
   return child;
 }
 

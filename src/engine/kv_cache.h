@@ -31,8 +31,9 @@ class KvCache {
   void read(int64_t layer, int64_t kv_head, int64_t pos, float* key, float* value) const;
   // Marks positions [0, n) valid (after all layers of a step were written) or drops the tail.
   void set_length(int64_t n);
-  // An independent copy of the valid prefix: a child that continues from this state.
-  KvCache fork() const;
+  // An independent copy of the first `length` valid positions (-1 = all): a child that continues
+  // from that state. Only those positions are copied, never the tail or the spare capacity.
+  KvCache fork(int64_t length = -1) const;
 
  private:
   int64_t n_layers_, n_kv_heads_, head_dim_;

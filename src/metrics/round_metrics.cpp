@@ -28,6 +28,7 @@ enum MetricTag : std::uint64_t {
   kTagBiasAmbiguous = 4,
   kTagBiasDisambiguated = 5,
   kTagScore = 6,
+  kTagAccuracyArgmax = 7,
 };
 
 std::string where(const ItemRound& r) { return fmt::format("item '{}' round {}", r.item_id, r.round); }
@@ -192,6 +193,14 @@ class RoundComputer {
     if (shape_.has_probs) {
       m.entropy = entropy(round, rs);
       m.calibration = calibration(round, rs);
+      std::vector<double> argmax_correct;
+      for (const ItemRound* r : rs) {
+        const auto& p = r->option_probs;
+        const auto best = std::max_element(p.begin(), p.end()) - p.begin();  // first maximum
+        argmax_correct.push_back(best == r->gold ? 1.0 : 0.0);
+      }
+      m.accuracy_argmax = mean(argmax_correct);
+      m.accuracy_argmax_ci = interval(round, kTagAccuracyArgmax, argmax_correct.size(), mean_of(argmax_correct));
     }
     if (shape_.has_score) {
       std::vector<double> scores;

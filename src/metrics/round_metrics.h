@@ -51,6 +51,11 @@ struct RoundMetrics {
   int n_options = 0;
   AccuracyResult accuracy;  // includes the parse rate
   std::optional<Interval> accuracy_ci;
+  // Accuracy of the option-probability argmax at the answer position (ties: the lower index), the
+  // prediction the reference's ECE code scores; unlike `accuracy` it does not need the reply to
+  // name an option. When the rows carry option probabilities.
+  std::optional<double> accuracy_argmax;
+  std::optional<Interval> accuracy_argmax_ci;
   std::optional<BiasMetrics> bias;                // when the rows carry BBQ info
   std::optional<int> previous_round;              // the round transitions are counted from
   std::optional<TransitionCounts> transitions;    // nullopt for the first round

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "concepts/steering_vectors.h"
 #include "protocol/progress.h"
+#include "protocol/round_uncertainty.h"
 #include "protocol/round_seed.h"
 #include "tasks/answer_parser.h"
 #include "tasks/prompt_render.h"
@@ -128,6 +129,10 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
     return &it->second;
   };
 
+  const std::string entailment = sample_entailment_mode(task, e.run.samples);
+  if (e.run.samples.n > 0 && entailment == "judge" && !opt.entailment)
+    throw Error("the run samples answers clustered by a judge, but no entailment judge was given");
+
   Progress progress(e.task.name, total_rounds, total_conversations, opt.progress);
   std::vector<Conversation> active;
   while (!pending.empty() || !active.empty()) {
@@ -185,13 +190,25 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
         q.steering = st->vectors;
         q.steering_positions = st->spec->positions;
       }
+      const tasks::SamplesSpec& sa = e.run.samples;
+      for (int k = 1; k <= sa.n; ++k) {
+        SamplingParams sp;
+        sp.temperature = static_cast<float>(sa.temperature);
+        sp.top_k = sa.top_k;
+        sp.top_p = static_cast<float>(sa.top_p);
+        sp.seed = turn_seed(e.run.seed, c.condition->name, c.item->item_id, c.next_round, k);
+        sp.max_new_tokens = sa.max_new_tokens > 0 ? sa.max_new_tokens : q.sampling.max_new_tokens;
+        sp.stop = task.stop;
+        q.samples.push_back(std::move(sp));
+      }
       requests.push_back(std::move(q));
     }
     std::vector<TurnResult> results = backend.run_turns(requests);
 
     // Parse, score, record.
     std::vector<RoundRecord> records;
-    std::vector<std::string> completions;  // for a toxicity scorer
+    std::vector<std::string> completions;  // for a toxicity scorer: each round's, then its samples'
+    std::vector<std::string> contexts;     // what a judge compares answers against, per record
     for (size_t i = 0; i < active.size(); ++i) {
       Conversation& c = active[i];
       const TurnResult& res = results[i];
@@ -234,15 +251,46 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
         c.next_round = rounds + 1;
       }
       if (task.scorer == "toxicity") completions.push_back(parsed.text);
+      for (size_t k = 0; k < res.samples.size(); ++k) {
+        const SampledAnswer& a = res.samples[k];
+        SampleRecord s;
+        s.condition = r.condition;
+        s.item_id = r.item_id;
+        s.round = r.round;
+        s.sample = static_cast<int>(k) + 1;
+        s.seed = requests[i].samples[k].seed;
+        s.generated_text = a.text;
+        for (const GeneratedToken& t : a.tokens) s.tokens.push_back({t.id, t.text, t.logprob, {}});
+        s.finish_reason = a.finish_reason;
+        const tasks::ParsedAnswer sp = tasks::parse_answer(task, *c.item, a.text);
+        s.parsed_answer = sp.text;
+        s.answer_index = sp.index;
+        s.score = tasks::score_answer(task, *c.item, sp).value;
+        if (task.scorer == "toxicity") completions.push_back(sp.text);
+        r.samples.push_back(std::move(s));
+      }
+      contexts.push_back(tasks::render_user_turn(task, *c.condition, *c.item, 1));
       records.push_back(std::move(r));
     }
     if (task.scorer == "toxicity" && opt.toxicity) {
       std::vector<double> tox = opt.toxicity->score(completions);
-      for (size_t i = 0; i < records.size(); ++i) {
-        if (!std::isnan(tox[i])) records[i].score = tox[i];
-        records[i].extra["scorer"] = opt.toxicity->name();
+      if (tox.size() != completions.size())
+        throw Error(fmt::format("toxicity scorer {}: {} scores for {} texts", opt.toxicity->name(), tox.size(),
+                                completions.size()));
+      size_t k = 0;
+      for (RoundRecord& rec : records) {
+        if (!std::isnan(tox[k])) rec.score = tox[k];
+        ++k;
+        for (SampleRecord& s : rec.samples) {
+          if (!std::isnan(tox[k])) s.score = tox[k];
+          ++k;
+        }
+        rec.extra["scorer"] = opt.toxicity->name();
       }
     }
+    if (e.run.samples.n > 0)
+      add_sample_uncertainty(records, contexts, entailment, task.kind == tasks::TaskKind::open_generation ? nullptr : &task,
+                             opt.entailment);
     store.commit_rounds(e.run_id, records);
     stats.rounds_committed += static_cast<int64_t>(records.size());
     rounds_done += static_cast<int64_t>(records.size());

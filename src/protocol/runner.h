@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 #include "protocol/experiment.h"
 #include "store/store.h"
+#include "tasks/entailment_judge.h"
 #include "tasks/toxicity_scorer.h"
 
 namespace isc::protocol {
@@ -16,6 +17,8 @@ struct RunnerOptions {
   bool progress = true;      // progress line on stderr
   tasks::ToxicityScorer* toxicity = nullptr;  // open-generation tasks with scorer "toxicity"
   int64_t stop_after_rounds = 0;  // > 0: return after committing this many rounds (tests)
+  // Clusters sampled answers by meaning where the run samples with entailment "judge"; required then.
+  tasks::EntailmentJudge* entailment = nullptr;
 };
 
 struct RunStats {

@@ -5,7 +5,7 @@ namespace isc::report {
 
 const std::vector<Metric>& all_metrics() {
   static const std::vector<Metric> metrics = {
-      Metric::Accuracy, Metric::ParseRate, Metric::BiasAmbiguous, Metric::BiasDisambiguated,
+      Metric::Accuracy, Metric::AccuracyArgmax, Metric::ParseRate, Metric::BiasAmbiguous, Metric::BiasDisambiguated,
       Metric::RightToWrong, Metric::WrongToRight, Metric::Changed, Metric::Entropy,
       Metric::Ece, Metric::EceAdaptive, Metric::Brier, Metric::Score};
   return metrics;
@@ -21,6 +21,12 @@ MetricValue metric_value(const metrics::RoundMetrics& m, Metric metric, bool has
       if (has_correctness) {
         v.value = m.accuracy.accuracy;
         v.ci = m.accuracy_ci;
+      }
+      break;
+    case Metric::AccuracyArgmax:
+      if (m.accuracy_argmax) {
+        v.value = *m.accuracy_argmax;
+        v.ci = m.accuracy_argmax_ci;
       }
       break;
     case Metric::ParseRate:
@@ -91,6 +97,7 @@ std::optional<metrics::ConvergencePoint> metric_convergence(const metrics::Condi
 const char* metric_key(Metric metric) {
   switch (metric) {
     case Metric::Accuracy: return "accuracy";
+    case Metric::AccuracyArgmax: return "accuracy_argmax";
     case Metric::ParseRate: return "parse_rate";
     case Metric::BiasAmbiguous: return "bias_ambiguous";
     case Metric::BiasDisambiguated: return "bias_disambiguated";
@@ -109,6 +116,7 @@ const char* metric_key(Metric metric) {
 const char* metric_title(Metric metric) {
   switch (metric) {
     case Metric::Accuracy: return "accuracy";
+    case Metric::AccuracyArgmax: return "acc argmax";
     case Metric::ParseRate: return "parsed";
     case Metric::BiasAmbiguous: return "bias amb";
     case Metric::BiasDisambiguated: return "bias dis";

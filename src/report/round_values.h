@@ -13,6 +13,7 @@ namespace isc::report {
 
 enum class Metric {
   Accuracy,
+  AccuracyArgmax,  // the option-probability argmax against gold (needs no parsed answer)
   ParseRate,
   BiasAmbiguous,
   BiasDisambiguated,

@@ -20,6 +20,8 @@ struct ChartKind {
 const std::vector<ChartKind>& chart_kinds() {
   static const std::vector<ChartKind> kinds = {
       {Metric::Accuracy, "Accuracy", "accuracy (share of items correct)", 0.0, 1.0},
+      {Metric::AccuracyArgmax, "Accuracy of the option-probability argmax", "accuracy (argmax option = gold)", 0.0, 1.0},
+      {Metric::ParseRate, "Parse rate", "share of replies naming an option", 0.0, 1.0},
       {Metric::BiasAmbiguous, "BBQ bias score, ambiguous contexts", "bias score s_AMB (−1 … 1)", std::nullopt, std::nullopt},
       {Metric::BiasDisambiguated, "BBQ bias score, disambiguated contexts", "bias score s_DIS (−1 … 1)", std::nullopt,
        std::nullopt},

@@ -67,6 +67,34 @@ struct ItemProbeRecord {
   std::optional<double> probability;  // P(positive pole | h) where the method has a probe
 };
 
+// An extra answer sampled in a round from the same state as the round's own answer (it does not
+// enter the conversation): the material of sampled uncertainty (semantic entropy and kin).
+struct SampleRecord {
+  std::string condition;
+  std::string item_id;
+  int round = 0;
+  int sample = 0;                      // 1..N within the round
+  uint64_t seed = 0;                   // the sampler's seed (from run seed, condition, item, round, sample)
+  std::string generated_text;
+  std::vector<TokenRecord> tokens;     // with the model's log-probability (temperature 1) of each
+  std::string finish_reason;
+  std::string parsed_answer;           // as the round's own answer is parsed
+  int answer_index = -1;               // option index (multiple choice), -1 if none
+  std::optional<double> score;         // task score where the task scores per answer (toxicity)
+  int cluster = -1;                    // meaning class within the round (0-based), -1 = not clustered
+};
+
+// A cached entailment decision of a judge: does `premise` entail `hypothesis` (in the context of
+// `context`, e.g. the question)? Keyed by the judge's identity, so another judge never reuses it.
+struct EntailmentRecord {
+  std::string judge;      // judge model sha256 + prompt file sha256
+  std::string context;
+  std::string premise;
+  std::string hypothesis;
+  std::string label;      // "entailment" | "neutral" | "contradiction"
+  std::vector<double> label_probs;  // normalised over the labels, in the prompt file's order
+};
+
 struct RoundRecord {
   std::string condition;
   std::string item_id;
@@ -88,6 +116,8 @@ struct RoundRecord {
   // Written with the round in the same transaction; not read back by Store::rounds (see
   // Store::hidden_states), so metrics never pay for them.
   std::vector<HiddenStateRecord> hidden;
+  // Likewise written with the round, read by Store::samples.
+  std::vector<SampleRecord> samples;
 };
 
 // A cached per-round metric (recomputable from the rounds). round 0 means "the whole run" (e.g. the

@@ -1,4 +1,4 @@
-// The SQLite schema of an isc store (version 2) and the checks made when a store is opened.
+// The SQLite schema of an isc store (version 3) and the checks made when a store is opened.
 // JSON columns hold nlohmann::json dumps; BLOB columns are described in blob_codec.h.
 #include "store/schema.h"
 
@@ -109,6 +109,32 @@ CREATE TABLE item_probes (
   probability REAL,
   PRIMARY KEY (run_id, name, condition, item_id, round, position, layer),
   FOREIGN KEY (run_id, condition, item_id, round) REFERENCES rounds (run_id, condition, item_id, round)
+);
+CREATE TABLE samples (
+  run_id TEXT NOT NULL,
+  condition TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  sample INTEGER NOT NULL CHECK (sample >= 1),
+  seed TEXT NOT NULL,
+  generated_text TEXT NOT NULL,
+  tokens BLOB NOT NULL,
+  finish_reason TEXT NOT NULL,
+  parsed_answer TEXT NOT NULL,
+  answer_index INTEGER NOT NULL,
+  score REAL,
+  cluster INTEGER NOT NULL,
+  PRIMARY KEY (run_id, condition, item_id, round, sample),
+  FOREIGN KEY (run_id, condition, item_id, round) REFERENCES rounds (run_id, condition, item_id, round)
+);
+CREATE TABLE entailments (
+  judge TEXT NOT NULL,
+  context TEXT NOT NULL,
+  premise TEXT NOT NULL,
+  hypothesis TEXT NOT NULL,
+  label TEXT NOT NULL,
+  label_probs TEXT NOT NULL CHECK (json_valid(label_probs)),
+  PRIMARY KEY (judge, context, premise, hypothesis)
 );
 )sql";
 

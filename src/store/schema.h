@@ -8,7 +8,7 @@
 namespace isc {
 
 // 2: hidden_states and item_probes tables (latent concepts).
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
 
 // Creates all tables in one transaction if the database has none; otherwise checks that it is an
 // isc store of kStoreSchemaVersion. `path` is for error messages.

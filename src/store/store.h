@@ -82,6 +82,18 @@ class Store {
   std::vector<ItemProbeRecord> item_probes(const std::string& run_id,
                                            const std::optional<std::string>& name = std::nullopt) const;
 
+  // --- samples (written by commit_rounds from RoundRecord::samples), ordered by condition, item
+  // index, round, sample.
+  std::vector<SampleRecord> samples(const std::string& run_id,
+                                    const std::optional<std::string>& condition = std::nullopt) const;
+  int64_t count_samples(const std::string& run_id) const;
+
+  // --- entailment decisions of judges, shared by all runs of the store: idempotent for identical
+  // rows, error if a stored decision differs. lookup returns one entry per key (nullopt = unknown).
+  void put_entailments(const std::vector<EntailmentRecord>& decisions);
+  std::vector<std::optional<EntailmentRecord>> find_entailments(
+      const std::string& judge, const std::vector<std::tuple<std::string, std::string, std::string>>& keys) const;
+
   // SQLite's PRAGMA integrity_check: "ok" or the problems found.
   std::string integrity_check() const;
 

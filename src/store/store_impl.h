@@ -52,6 +52,9 @@ auto guarded(const Store::Impl& impl, const std::string& operation, Body&& body)
 // Inserts the rounds' hidden states (inside the caller's transaction).
 void insert_hidden_states(Store::Impl& impl, const std::string& run_id, const std::vector<RoundRecord>& rounds);
 
+// Inserts the rounds' samples (inside the caller's transaction).
+void insert_samples(Store::Impl& impl, const std::string& run_id, const std::vector<RoundRecord>& rounds);
+
 // Dumps JSON for a TEXT column; `what` names the value when it cannot be dumped (invalid UTF-8).
 std::string json_text(const nlohmann::json& value, const std::string& what);
 // Parses a stored JSON column; `where` names the store, row and column for a corrupt value.

@@ -107,6 +107,7 @@ void Store::commit_rounds(const std::string& run_id, const std::vector<RoundReco
                                                     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", kRoundColumns));
     for (const auto& round : rounds) insert_round(*impl_, insert, run_id, round);
     insert_hidden_states(*impl_, run_id, rounds);
+    insert_samples(*impl_, run_id, rounds);
     transaction.commit();
   });
 }

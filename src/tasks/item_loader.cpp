@@ -58,6 +58,7 @@ LoadedItems load_items(const TaskSpec& spec, const LoadOptions& options) {
   else if (ds.format == "jailbreak_csv") items = load_jailbreak_csv(ds, files, bad);
   else if (ds.format == "winogender_blanks") items = load_winogender_blanks(ds, files, bad);
   else if (ds.format == "winogender_tsv") items = load_winogender_tsv(ds, files, bad);
+  else if (ds.format == "text_lines") items = load_text_lines(ds, files, bad);
   else throw Error(ds.position + ": unknown dataset format '" + ds.format + "'");
 
   if (items.empty())

@@ -50,4 +50,7 @@ std::vector<TaskItem> load_jailbreak_csv(const DatasetSpec& ds, const DataFiles&
 std::vector<TaskItem> load_winogender_blanks(const DatasetSpec& ds, const DataFiles& files, BadLines& bad);
 std::vector<TaskItem> load_winogender_tsv(const DatasetSpec& ds, const DataFiles& files, BadLines& bad);
 
+// Plain text, one item per non-blank line: field text, id "line N" (1-based line number).
+std::vector<TaskItem> load_text_lines(const DatasetSpec& ds, const DataFiles& files, BadLines& bad);
+
 }  // namespace isc::tasks

@@ -107,6 +107,16 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
   for (const std::string& p : s.hidden.positions)
     if (p != "answer" && p != "user_end") fail("hidden position '" + p + "' (expected answer or user_end)");
   if (!s.hidden.layers_spec.empty() && s.hidden.positions.empty()) fail("hidden layers given but no positions");
+  const SamplesSpec& sa = s.samples;
+  if (sa.n < 0 || sa.n > SamplesSpec::kMax)
+    fail(fmt::format("samples n = {} (expected 0..{} samples per round)", sa.n, SamplesSpec::kMax));
+  if (!(sa.temperature > 0) || !std::isfinite(sa.temperature))
+    fail("samples temperature must be > 0 (greedy samples would all be the round's own answer)");
+  if (sa.top_k < 0) fail("samples top_k must be >= 0");
+  if (!(sa.top_p > 0 && sa.top_p <= 1)) fail("samples top_p must be in (0, 1]");
+  if (sa.max_new_tokens < 0) fail("samples max_new_tokens must be >= 0 (0 = the task's)");
+  if (!sa.entailment.empty() && sa.entailment != "exact" && sa.entailment != "judge")
+    fail("samples entailment '" + sa.entailment + "' (expected exact or judge)");
   std::set<std::string> names;
   for (const SteerSpec& st : s.steer) {
     if (st.name.empty() || st.base.empty()) fail("a steer entry needs a name and a base condition");
@@ -123,7 +133,8 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
 RunSpec load_run_file(const std::string& path) {
   const YamlMap m(path, load_yaml_file(path), "a run file");
   m.allow_only({"task", "model", "backend", "backend_url", "conditions", "rounds", "limit", "categories", "seed",
-                "shuffle", "sampling", "max_batch", "out", "early_stop_k", "skip_bad_lines", "hidden", "steer"});
+                "shuffle", "sampling", "max_batch", "out", "early_stop_k", "skip_bad_lines", "hidden", "steer",
+                "samples"});
   RunSpec s;
   s.file = path;
   const std::string task = m.required_string("task");
@@ -161,6 +172,28 @@ RunSpec load_run_file(const std::string& path) {
     h->allow_only({"layers", "positions"});
     s.hidden.layers_spec = layer_text(*h, "layers");
     if (auto p = h->string_list("positions")) s.hidden.positions = *p;
+  }
+  if (auto sm = m.map("samples")) {
+    sm->allow_only({"n", "temperature", "top_k", "top_p", "max_new_tokens", "entailment", "entailment_model",
+                    "entailment_prompt"});
+    SamplesSpec& sa = s.samples;
+    sa.n = ranged<int>(*sm, "n", 0, 0, SamplesSpec::kMax);
+    sa.temperature = sm->number("temperature").value_or(sa.temperature);
+    if (!(sa.temperature > 0)) throw Error(sm->position_of("temperature") + ": expected 'temperature' > 0");
+    sa.top_k = ranged<int>(*sm, "top_k", 0, 0, 1 << 20);
+    sa.top_p = sm->number("top_p").value_or(1.0);
+    if (!(sa.top_p > 0 && sa.top_p <= 1)) throw Error(sm->position_of("top_p") + ": expected 'top_p' in (0, 1]");
+    sa.max_new_tokens = ranged<int>(*sm, "max_new_tokens", 0, 0, 1 << 20);
+    sa.entailment = sm->string("entailment").value_or("");
+    if (auto v = sm->string("entailment_model")) {
+      const std::string found = find_path(path, *v);
+      sa.entailment_model = found.empty() ? *v : found;
+    }
+    if (auto v = sm->string("entailment_prompt")) {
+      const std::string found = find_path(path, *v);
+      if (found.empty()) throw Error(sm->position_of("entailment_prompt") + ": prompt file '" + *v + "' not found");
+      sa.entailment_prompt = found;
+    }
   }
   if (auto list = m.map_list("steer")) {
     for (const auto& sm : *list) {
@@ -219,7 +252,11 @@ nlohmann::json to_json(const RunSpec& s) {
           {"early_stop_k", s.early_stop_k},
           {"skip_bad_lines", s.skip_bad_lines},
           {"hidden", hidden_json(s.hidden)},
-          {"steer", steer_json(s.steer)}};
+          {"steer", steer_json(s.steer)},
+          {"samples", {{"n", s.samples.n}, {"temperature", s.samples.temperature}, {"top_k", s.samples.top_k},
+                       {"top_p", s.samples.top_p}, {"max_new_tokens", s.samples.max_new_tokens},
+                       {"entailment", s.samples.entailment}, {"entailment_model", s.samples.entailment_model},
+                       {"entailment_prompt", s.samples.entailment_prompt}}}};
 }
 
 RunSpec run_spec_from_json(const nlohmann::json& j) {
@@ -263,6 +300,17 @@ RunSpec run_spec_from_json(const nlohmann::json& j) {
         st.rounds = e.at("rounds").get<std::vector<int>>();
         s.steer.push_back(std::move(st));
       }
+    }
+    if (j.contains("samples")) {
+      const auto& sa = j.at("samples");
+      s.samples.n = sa.at("n").get<int>();
+      s.samples.temperature = sa.at("temperature").get<double>();
+      s.samples.top_k = sa.at("top_k").get<int>();
+      s.samples.top_p = sa.at("top_p").get<double>();
+      s.samples.max_new_tokens = sa.at("max_new_tokens").get<int>();
+      s.samples.entailment = sa.at("entailment").get<std::string>();
+      s.samples.entailment_model = sa.at("entailment_model").get<std::string>();
+      s.samples.entailment_prompt = sa.at("entailment_prompt").get<std::string>();
     }
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("stored run configuration: ") + e.what());

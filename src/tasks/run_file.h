@@ -34,6 +34,22 @@ struct SteerSpec {
   std::vector<int> rounds;               // empty = every round
 };
 
+// Extra answers sampled per round from the same state as the round's own (sampled uncertainty).
+struct SamplesSpec {
+  static constexpr int kMax = 64;        // per round; more is almost surely a typo and costs hours
+  int n = 0;                             // 0 = none
+  double temperature = 1.0;              // the reference study's T = 1
+  int top_k = 0;
+  double top_p = 1.0;
+  int max_new_tokens = 0;                // 0 = the task's for the round
+  // How samples are grouped by meaning: "exact" (equal after normalisation) or "judge" (a model
+  // decides bidirectional entailment); empty = exact for multiple choice and classification
+  // (the parsed option), judge for open generation.
+  std::string entailment;
+  std::string entailment_model;          // judge model; empty = the run's own model
+  std::string entailment_prompt;         // judge prompt file; empty = prompts/entailment.yaml of isc
+};
+
 struct RunSpec {
   std::string file;                      // the run file (empty when built from flags only)
   std::string task;                      // task file; resolved like data paths when it exists
@@ -53,6 +69,7 @@ struct RunSpec {
   bool skip_bad_lines = false;
   HiddenSpec hidden;
   std::vector<SteerSpec> steer;
+  SamplesSpec samples;
 };
 
 // "all" (0..n_layers), or a comma list of layers and ranges "a-b"; each in 0..n_layers. Throws
