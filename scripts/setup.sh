@@ -43,6 +43,18 @@ if [ ! -f "$MODEL" ] || ! echo "$MODEL_SHA  $MODEL" | sha256sum -c --status; the
   mv "$MODEL.part" "$MODEL"
 fi
 
+# The offline toxicity scorer (default of the detoxification task): alt-profanity-check's sklearn
+# model, exported once into models/ as JSON for the C++ side (isc itself never runs Python).
+TOX_MODEL=models/toxicity-alt-profanity-check.json
+[ -x .venv/bin/python ] || python3 -m venv .venv
+if ! .venv/bin/python -c "import profanity_check" 2>/dev/null; then
+  echo "setup: installing alt-profanity-check into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check alt-profanity-check==1.9.1 -c tests/py/requirements.txt
+fi
+if ! .venv/bin/python scripts/export_toxicity_model.py --check --out "$TOX_MODEL" >/dev/null; then
+  .venv/bin/python scripts/export_toxicity_model.py --out "$TOX_MODEL"
+fi
+
 # Build (ccache keeps rebuilds cheap; at most 2 jobs: libtorch TUs take ~1 GB each).
 JOBS=${ISC_JOBS:-$(nproc)}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release ${ISC_CMAKE_ARGS:-} >/dev/null

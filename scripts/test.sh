@@ -13,7 +13,7 @@ bash scripts/setup.sh
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import gguf, tokenizers, jinja2, numpy, pytest, safetensors, selenium, scipy, sklearn" 2>/dev/null; then
+if ! .venv/bin/python -c "import gguf, tokenizers, jinja2, numpy, pytest, safetensors, selenium, scipy, sklearn, profanity_check" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r tests/py/requirements.txt
 fi
 

@@ -12,7 +12,9 @@
 #include "protocol/runner.h"
 #include "report/report_command.h"
 
+#include "tasks/data_path.h"
 #include "tasks/judge_scorer.h"
+#include "tasks/linear_toxicity_scorer.h"
 #include "tasks/perspective_scorer.h"
 #include "tasks/run_file.h"
 
@@ -29,7 +31,7 @@ struct EngineFlags {
 };
 
 struct RunFlags {
-  std::string run_file, task, model, out, conditions, categories, toxicity_scorer = "none", html;
+  std::string run_file, task, model, out, conditions, categories, toxicity_scorer, html;
   std::string hidden_layers, hidden_positions;
   int rounds = -1, top_k = -1, max_batch = -1, early_stop = -1, top_logprobs = 5;
   int64_t limit = -1;
@@ -81,16 +83,33 @@ std::unique_ptr<EmbeddedBackend> make_backend(const std::string& model, const En
 }
 
 // "none", "perspective" (PERSPECTIVE_API_KEY), "judge" (the run's own model rates each
-// completion) or "judge:MODEL" (another model file or folder as the judge).
+// completion), "judge:MODEL" (another model file or folder as the judge), "linear:PATH" (an
+// exported offline classifier, see linear_toxicity_scorer.h), or "" when --toxicity-scorer is not
+// given: the task's own toxicity_model for a toxicity task (offline, so a plain `isc run` scores
+// its rounds), else none.
 struct ToxicityScoring {
   std::unique_ptr<Backend> judge_backend;
   std::unique_ptr<tasks::ToxicityScorer> scorer;
 };
 
-ToxicityScoring make_toxicity_scorer(const std::string& name, Backend& run_backend, const EngineFlags& engine) {
+ToxicityScoring make_toxicity_scorer(const std::string& name, const tasks::TaskSpec& task, Backend& run_backend,
+                                     const EngineFlags& engine) {
   ToxicityScoring t;
+  if (name.empty()) {
+    if (task.scorer != "toxicity" || task.toxicity_model.empty()) return t;
+    const std::string path = tasks::find_path(task.file, task.toxicity_model);
+    if (path.empty())
+      throw Error(fmt::format("{}: toxicity_model '{}' not found; run scripts/setup.sh to export it (or choose "
+                              "--toxicity-scorer perspective, judge or none)",
+                              task.file, task.toxicity_model));
+    t.scorer = std::make_unique<tasks::LinearToxicityScorer>(path);
+    return t;
+  }
   if (name == "none") return t;
-  if (name == "perspective") {
+  if (name.rfind("linear:", 0) == 0) {
+    if (name.size() == 7) throw Error("--toxicity-scorer linear:PATH needs the path of an exported model file");
+    t.scorer = std::make_unique<tasks::LinearToxicityScorer>(name.substr(7));
+  } else if (name == "perspective") {
     t.scorer = std::make_unique<tasks::PerspectiveScorer>(tasks::PerspectiveOptions{});
   } else if (name == "judge") {
     t.scorer = std::make_unique<tasks::JudgeScorer>(run_backend, tasks::JudgeOptions{});
@@ -98,7 +117,7 @@ ToxicityScoring make_toxicity_scorer(const std::string& name, Backend& run_backe
     t.judge_backend = make_backend(name.substr(6), engine, 0);
     t.scorer = std::make_unique<tasks::JudgeScorer>(*t.judge_backend, tasks::JudgeOptions{});
   } else {
-    throw Error(fmt::format("unknown toxicity scorer '{}' (none, perspective, judge, judge:MODEL)", name));
+    throw Error(fmt::format("unknown toxicity scorer '{}' (linear:PATH, none, perspective, judge, judge:MODEL)", name));
   }
   return t;
 }
@@ -157,7 +176,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--early-stop", f.early_stop, "stop a conversation whose answer held for K rounds (0 = off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-logprobs", f.top_logprobs, "alternatives stored per token")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--toxicity-scorer", f.toxicity_scorer, "none (default), perspective (PERSPECTIVE_API_KEY), judge (the run's model), judge:MODEL");
+  cmd->add_option("--toxicity-scorer", f.toxicity_scorer,
+                  "linear:PATH (exported offline model), perspective (PERSPECTIVE_API_KEY), judge (the run's model), "
+                  "judge:MODEL, or none; default: the task's toxicity_model for a toxicity task, else none");
   cmd->add_flag("--skip-bad-lines", f.skip_bad_lines, "skip malformed data lines (reported) instead of stopping");
   cmd->add_flag("-q,--quiet", f.quiet, "no progress line");
   cmd->add_flag("--no-report", f.no_report, "do not print the per-round table at the end");
@@ -175,7 +196,7 @@ void register_run(CLI::App& app) {
     if (!e.run.hidden.layers_spec.empty())
       e.run.hidden.layers = tasks::parse_layer_list(e.run.hidden.layers_spec, backend->info().n_layers,
                                                     f.run_file.empty() ? "--hidden-layers" : f.run_file + ": hidden.layers");
-    ToxicityScoring tox = make_toxicity_scorer(f.toxicity_scorer, *backend, f.engine);
+    ToxicityScoring tox = make_toxicity_scorer(f.toxicity_scorer, e.task, *backend, f.engine);
     const std::filesystem::path out(e.run.out);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     Store store = Store::open(e.run.out, OpenMode::CreateOrOpen);
@@ -208,14 +229,16 @@ void register_run(CLI::App& app) {
 
 void register_resume(CLI::App& app) {
   auto* cmd = app.add_subcommand("resume", "Continue a killed or stopped run from its store");
-  static std::string store_path, run_id, toxicity_scorer = "none", html;
+  static std::string store_path, run_id, toxicity_scorer, html;
   static bool quiet = false, no_report = false;
   static int top_logprobs = 5;
   static EngineFlags engine;
   cmd->add_option("store", store_path, "results store of the run")->required()->check(CLI::ExistingFile);
   cmd->add_option("--run", run_id, "run id (default: the store's only unfinished run)");
   cmd->add_option("--top-logprobs", top_logprobs, "alternatives stored per token (use the run's value)");
-  cmd->add_option("--toxicity-scorer", toxicity_scorer, "none (default), perspective, judge, judge:MODEL");
+  cmd->add_option("--toxicity-scorer", toxicity_scorer,
+                  "linear:PATH, perspective, judge, judge:MODEL or none; default: the task's toxicity_model for a "
+                  "toxicity task, else none");
   cmd->add_flag("-q,--quiet", quiet, "no progress line");
   cmd->add_flag("--no-report", no_report, "do not print the per-round table at the end");
   cmd->add_option("--html", html, "also write the HTML report of the run to this file");
@@ -230,7 +253,7 @@ void register_resume(CLI::App& app) {
       throw Error(fmt::format("{}: the model file changed since run '{}' started (sha256 {} vs {})", e.run.model, id,
                               backend->info().model_sha256, rec.model_sha256));
     if (rec.status != "running") store.reopen_run(id);
-    ToxicityScoring tox = make_toxicity_scorer(toxicity_scorer, *backend, engine);
+    ToxicityScoring tox = make_toxicity_scorer(toxicity_scorer, e.task, *backend, engine);
     protocol::RunnerOptions ro;
     ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
     ro.top_logprobs = top_logprobs;

@@ -81,7 +81,7 @@ int positive(const YamlMap& m, const std::string& key, int fallback) {
 TaskSpec load_task_file(const std::string& path) {
   const YamlMap top(path, load_yaml_file(path), "a task file");
   top.allow_only({"name", "description", "kind", "dataset", "options", "rounds", "generation", "parser", "scorer",
-                  "defaults", "conditions"});
+                  "toxicity_model", "defaults", "conditions"});
   TaskSpec t;
   t.file = path;
   t.name = top.required_string("name");
@@ -120,6 +120,12 @@ TaskSpec load_task_file(const std::string& path) {
   t.scorer = top.string("scorer").value_or(t.kind == TaskKind::open_generation ? "none" : "accuracy");
   if (t.scorer != "accuracy" && t.scorer != "pronoun" && t.scorer != "toxicity" && t.scorer != "none")
     throw Error(top.position_of("scorer") + ": unknown scorer '" + t.scorer + "' (expected accuracy, pronoun, toxicity or none)");
+  if (auto m = top.string("toxicity_model")) {
+    if (t.scorer != "toxicity")
+      throw Error(top.position_of("toxicity_model") + ": toxicity_model is only used with scorer: toxicity");
+    if (m->empty()) throw Error(top.position_of("toxicity_model") + ": expected a path to a toxicity model file");
+    t.toxicity_model = *m;
+  }
 
   Condition defaults;
   if (auto d = top.map("defaults")) {

@@ -81,6 +81,9 @@ struct TaskSpec {
   std::string continuation_prefix = " ";      // scored continuation = prefix + label, e.g. " (a)"
   ParserSpec parser;
   std::string scorer;            // accuracy | pronoun | toxicity | none
+  // scorer toxicity: the offline model file (scripts/export_toxicity_model.py) used when no other
+  // scorer is chosen; as written in the task file, resolved like dataset paths when used.
+  std::string toxicity_model;
 
   const Condition& condition(const std::string& name) const;  // throws isc::Error if unknown
 };
