@@ -12,7 +12,9 @@
 #include "protocol/runner.h"
 #include "report/report_command.h"
 
+#include "protocol/round_uncertainty.h"
 #include "tasks/data_path.h"
+#include "tasks/entailment_judge.h"
 #include "tasks/judge_scorer.h"
 #include "tasks/linear_toxicity_scorer.h"
 #include "tasks/perspective_scorer.h"
@@ -33,6 +35,9 @@ struct EngineFlags {
 struct RunFlags {
   std::string run_file, task, model, out, conditions, categories, toxicity_scorer, html;
   std::string hidden_layers, hidden_positions;
+  std::string entailment, entailment_model, entailment_prompt;
+  int samples = -1, sample_max_new_tokens = -1;
+  double sample_temperature = -1, sample_top_p = -1;
   int rounds = -1, top_k = -1, max_batch = -1, early_stop = -1, top_logprobs = 5;
   int64_t limit = -1;
   int64_t seed = -1;
@@ -63,6 +68,13 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
   if (f.skip_bad_lines) s.skip_bad_lines = true;
   if (!f.hidden_layers.empty()) s.hidden.layers_spec = f.hidden_layers == "none" ? "" : f.hidden_layers;
   if (!f.hidden_positions.empty()) s.hidden.positions = split_commas(f.hidden_positions);
+  if (f.samples >= 0) s.samples.n = f.samples;
+  if (f.sample_temperature >= 0) s.samples.temperature = f.sample_temperature;
+  if (f.sample_top_p >= 0) s.samples.top_p = f.sample_top_p;
+  if (f.sample_max_new_tokens >= 0) s.samples.max_new_tokens = f.sample_max_new_tokens;
+  if (!f.entailment.empty()) s.samples.entailment = f.entailment;
+  if (!f.entailment_model.empty()) s.samples.entailment_model = f.entailment_model;
+  if (!f.entailment_prompt.empty()) s.samples.entailment_prompt = f.entailment_prompt;
   if (s.task.empty()) throw Error("run: no task (give a run file or --task)");
   if (s.model.empty()) throw Error("run: no model (give a run file or --model)");
   if (s.backend != "embedded") throw Error(fmt::format("run: backend '{}' is not available (embedded only)", s.backend));
@@ -80,6 +92,39 @@ std::unique_ptr<EmbeddedBackend> make_backend(const std::string& model, const En
   o.limits.max_tokens_per_step = f.max_tokens_per_step;
   if (max_batch > 0) o.limits.max_sequences = max_batch;
   return std::make_unique<EmbeddedBackend>(model, o);
+}
+
+// The judge that groups a run's samples by meaning, when the run samples and clusters by
+// entailment "judge": the run's own backend, or a model of its own (samples.entailment_model).
+struct EntailmentSetup {
+  std::unique_ptr<Backend> own_backend;
+  std::unique_ptr<tasks::EntailmentJudge> judge;
+};
+
+// Fills in the default prompt file (found like data paths, from the task file) so the stored
+// configuration names the file that was used.
+void resolve_entailment_prompt(protocol::Experiment& e) {
+  tasks::SamplesSpec& sa = e.run.samples;
+  if (sa.n == 0 || protocol::sample_entailment_mode(e.task, sa) != "judge" || !sa.entailment_prompt.empty()) return;
+  sa.entailment_prompt = tasks::find_path(e.run.task, "prompts/entailment.yaml");
+  if (sa.entailment_prompt.empty())
+    throw Error("samples: no entailment prompt file (prompts/entailment.yaml not found from the task file or the "
+                "working directory; give --entailment-prompt)");
+}
+
+EntailmentSetup make_entailment_judge(const protocol::Experiment& e, Backend& run_backend, const EngineFlags& engine,
+                                      Store& store) {
+  EntailmentSetup s;
+  const tasks::SamplesSpec& sa = e.run.samples;
+  if (sa.n == 0 || protocol::sample_entailment_mode(e.task, sa) != "judge") return s;
+  Backend* judge_backend = &run_backend;
+  if (!sa.entailment_model.empty()) {
+    s.own_backend = make_backend(sa.entailment_model, engine, 0);
+    judge_backend = s.own_backend.get();
+  }
+  s.judge = std::make_unique<tasks::EntailmentJudge>(*judge_backend, tasks::load_entailment_prompt(sa.entailment_prompt),
+                                                     &store);
+  return s;
 }
 
 // "none", "perspective" (PERSPECTIVE_API_KEY), "judge" (the run's own model rates each
@@ -187,10 +232,20 @@ void register_run(CLI::App& app) {
   cmd->add_option("--hidden-layers", f.hidden_layers,
                   "capture hidden states at these layers: all, \"10,20,30\", \"1-5,12\" (0 = embeddings); none = off");
   cmd->add_option("--hidden-positions", f.hidden_positions, "where: answer (default), user_end, or both comma-separated");
+  cmd->add_option("--samples", f.samples, "extra answers sampled per round from the same state (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sample-temperature", f.sample_temperature, "temperature of the samples (default 1)");
+  cmd->add_option("--sample-top-p", f.sample_top_p, "top-p of the samples (default 1 = off)");
+  cmd->add_option("--sample-max-new-tokens", f.sample_max_new_tokens, "new tokens per sample (0 = the task's)");
+  cmd->add_option("--entailment", f.entailment,
+                  "how samples are grouped by meaning: exact or judge (default: judge for open generation, else exact)");
+  cmd->add_option("--entailment-model", f.entailment_model, "judge model for --entailment judge (default: the run's model)");
+  cmd->add_option("--entailment-prompt", f.entailment_prompt, "judge prompt file (default: prompts/entailment.yaml)");
   add_engine_flags(cmd, f.engine);
   cmd->callback([] {
     tasks::RunSpec spec = resolve_spec(f);
     protocol::Experiment e = protocol::prepare_experiment(spec);
+    resolve_entailment_prompt(e);
     auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
     e.run.hidden.layers.clear();
     if (!e.run.hidden.layers_spec.empty())
@@ -214,6 +269,8 @@ void register_run(CLI::App& app) {
         fmt::print(stderr, "isc: resuming run {} ({} rounds stored)\n", run_id, store.count_rounds(run_id));
       }
     }
+    // the judge (and its prompt file) is checked before a run is recorded
+    EntailmentSetup entail = make_entailment_judge(e, *backend, f.engine, store);
     if (run_id.empty()) run_id = protocol::record_experiment(store, e, backend->info());
     fmt::print(stderr, "isc: run {}: task {}, {} items × {} conditions × {} rounds, model {}\n", run_id, e.task.name,
                e.items.size(), e.run.conditions.size(), e.run.rounds, e.run.model);
@@ -222,6 +279,7 @@ void register_run(CLI::App& app) {
     ro.top_logprobs = f.top_logprobs;
     ro.progress = !f.quiet;
     ro.toxicity = tox.scorer.get();
+    ro.entailment = entail.judge.get();
     protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
     finish_and_report(store, run_id, st, !f.no_report, f.html);
   });
@@ -254,7 +312,9 @@ void register_resume(CLI::App& app) {
                               backend->info().model_sha256, rec.model_sha256));
     if (rec.status != "running") store.reopen_run(id);
     ToxicityScoring tox = make_toxicity_scorer(toxicity_scorer, e.task, *backend, engine);
+    EntailmentSetup entail = make_entailment_judge(e, *backend, engine, store);
     protocol::RunnerOptions ro;
+    ro.entailment = entail.judge.get();
     ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
     ro.top_logprobs = top_logprobs;
     ro.progress = !quiet;

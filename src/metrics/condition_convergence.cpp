@@ -54,6 +54,23 @@ ConditionConvergence summarize_convergence(const std::vector<RoundMetrics>& roun
   });
   c.mean_score = series_convergence(
       rounds, epsilon, [](const RoundMetrics& m) { return m.score ? std::optional(m.score->mean) : std::nullopt; });
+  for (const SampledUncertaintyMetrics& first : rounds.front().sampled) {
+    auto find = [&](const RoundMetrics& m) -> const SampledUncertaintyMetrics* {
+      for (const auto& s : m.sampled)
+        if (s.estimator == first.estimator) return &s;
+      return nullptr;
+    };
+    if (auto p = series_convergence(rounds, epsilon, [&](const RoundMetrics& m) {
+          const auto* s = find(m);
+          return s ? std::optional(s->mean) : std::nullopt;
+        }))
+      c.sampled[first.estimator] = *p;
+    if (auto p = series_convergence(rounds, epsilon, [&](const RoundMetrics& m) {
+          const auto* s = find(m);
+          return s && s->rank_calibration ? std::optional(s->rank_calibration->rce) : std::nullopt;
+        }))
+      c.sampled_rce[first.estimator] = *p;
+  }
 
   std::map<int, std::size_t> position;
   std::vector<int> labels;
@@ -100,6 +117,8 @@ void to_json(nlohmann::json& j, const ConditionConvergence& v) {
        {"bias_ambiguous", or_null(v.bias_ambiguous)},
        {"bias_disambiguated", or_null(v.bias_disambiguated)},
        {"mean_score", or_null(v.mean_score)},
+       {"sampled", v.sampled},
+       {"sampled_rce", v.sampled_rce},
        {"answers", or_null(v.answers)}};
 }
 

@@ -2,7 +2,9 @@
 // metric (convergence.h's definition) and the per-conversation answer convergence with its mean.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "metrics/convergence.h"
@@ -20,6 +22,10 @@ struct ConditionConvergence {
   std::optional<ConvergencePoint> bias_ambiguous;
   std::optional<ConvergencePoint> bias_disambiguated;
   std::optional<ConvergencePoint> mean_score;
+  // Per sampled-uncertainty estimator present in every round (its mean), and its rank-calibration
+  // error where every round has one.
+  std::map<std::string, ConvergencePoint> sampled;
+  std::map<std::string, ConvergencePoint> sampled_rce;
   // Present when every item has a row in every round (otherwise a conversation's last answer change
   // cannot be told).
   std::optional<ConversationConvergence> answers;

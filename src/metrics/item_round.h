@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ struct ItemRound {
   std::optional<double> score;
   // BBQ item facts; every row or none.
   std::optional<BbqInfo> bbq;
+  // The answer's quality in [0, 1], higher = better (1 − toxicity, correctness, ...), as the task
+  // defines it: what uncertainty is calibrated against. Optional per row.
+  std::optional<double> quality;
+  // Sampled-uncertainty estimates of the round (estimator name -> nats), where the run sampled.
+  std::map<std::string, double> sampled_uncertainty;
 };
 
 // Whether an answer is right: the scorer's verdict where there is one, else the parsed option

@@ -101,6 +101,27 @@ void to_json(nlohmann::json& j, const RoundMetrics& v) {
   } else {
     j["score"] = nullptr;
   }
+  j["accuracy_argmax"] = or_null(v.accuracy_argmax);
+  j["accuracy_argmax_ci"] = or_null(v.accuracy_argmax_ci);
+  nlohmann::json sampled = nlohmann::json::object();
+  for (const SampledUncertaintyMetrics& s : v.sampled) {
+    nlohmann::json e = {{"n", s.n}, {"mean", s.mean}, {"mean_ci", or_null(s.mean_ci)}, {"n_quality", s.n_quality},
+                        {"auroc", or_null(s.auroc)}, {"prr", or_null(s.prr)}};
+    if (s.rank_calibration) {
+      nlohmann::json bins = nlohmann::json::array();
+      for (const RankCalibrationBin& b : s.rank_calibration->bins)
+        bins.push_back({{"count", b.count}, {"uncertainty_lower", b.uncertainty_lower},
+                        {"uncertainty_upper", b.uncertainty_upper}, {"mean_quality", b.mean_quality},
+                        {"uncertainty_rank", b.uncertainty_rank}, {"quality_rank", b.quality_rank}});
+      e["rce"] = s.rank_calibration->rce;
+      e["rank_diagram_deviation"] = s.rank_calibration->diagram_deviation;
+      e["rank_bins"] = std::move(bins);
+    } else {
+      e["rce"] = nullptr;
+    }
+    sampled[s.estimator] = std::move(e);
+  }
+  j["sampled_uncertainty"] = std::move(sampled);
 }
 
 nlohmann::json to_json(const RoundMetrics& v) {

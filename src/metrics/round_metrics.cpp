@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+
+#include "metrics/selective_prediction.h"
+#include <cmath>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -29,6 +33,7 @@ enum MetricTag : std::uint64_t {
   kTagBiasDisambiguated = 5,
   kTagScore = 6,
   kTagAccuracyArgmax = 7,
+  kTagSampledFirst = 100,  // one per sampled-uncertainty estimator, in name order
 };
 
 std::string where(const ItemRound& r) { return fmt::format("item '{}' round {}", r.item_id, r.round); }
@@ -207,6 +212,7 @@ class RoundComputer {
       for (const ItemRound* r : rs) scores.push_back(*r->score);
       m.score = ScoreMetrics{mean(scores), interval(round, kTagScore, scores.size(), mean_of(scores))};
     }
+    m.sampled = sampled(round, rs);
     return m;
   }
 
@@ -217,6 +223,50 @@ class RoundComputer {
         options_.bootstrap_resamples, options_.confidence_level,
         derive_seed(options_.seed, static_cast<std::uint64_t>(static_cast<std::int64_t>(round)), tag)};
     return bootstrap_percentile(n, metric, b);
+  }
+
+  std::vector<SampledUncertaintyMetrics> sampled(int round, const std::vector<const ItemRound*>& rs) const {
+    std::map<std::string, std::vector<const ItemRound*>> by_estimator;
+    for (const ItemRound* r : rs)
+      for (const auto& [name, value] : r->sampled_uncertainty) by_estimator[name].push_back(r);
+    std::vector<SampledUncertaintyMetrics> out;
+    std::uint64_t tag = kTagSampledFirst;
+    for (const auto& [name, rows] : by_estimator) {
+      SampledUncertaintyMetrics s;
+      s.estimator = name;
+      s.n = rows.size();
+      std::vector<double> values, u_q, quality;
+      std::vector<int> incorrect;  // by the task's verdict, where every row has one
+      bool verdicts = true;
+      for (const ItemRound* r : rows) {
+        const double v = r->sampled_uncertainty.at(name);
+        if (!std::isfinite(v)) throw row_error(*r, "sampled uncertainty '" + name + "' is not finite");
+        values.push_back(v);
+        if (r->quality) {
+          u_q.push_back(v);
+          quality.push_back(*r->quality);
+        }
+        verdicts = verdicts && (r->correct_override || r->gold >= 0);
+        incorrect.push_back(row_correct(*r) ? 0 : 1);
+      }
+      if (verdicts) s.auroc = uncertainty_auroc(values, incorrect);
+      s.mean = mean(values);
+      s.mean_ci = interval(round, static_cast<MetricTag>(tag++), values.size(), mean_of(values));
+      s.n_quality = quality.size();
+      if (quality.size() >= 2) {
+        s.rank_calibration = rank_calibration(u_q, quality);
+        bool binary = true;
+        for (double q : quality) binary = binary && (q == 0.0 || q == 1.0);
+        if (binary && !s.auroc) {  // no verdicts, or verdicts of one class (rows without correctness)
+          std::vector<int> wrong;
+          for (double q : quality) wrong.push_back(q == 0.0 ? 1 : 0);
+          s.auroc = uncertainty_auroc(u_q, wrong);
+        }
+        s.prr = prediction_rejection(u_q, quality).prr;
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
   }
 
   BiasMetrics bias(int round, const std::vector<const ItemRound*>& rs) const {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "metrics/accuracy.h"
@@ -10,6 +11,7 @@
 #include "metrics/bootstrap.h"
 #include "metrics/calibration.h"
 #include "metrics/item_round.h"
+#include "metrics/rank_calibration.h"
 #include "metrics/transitions.h"
 
 namespace isc::metrics {
@@ -45,6 +47,22 @@ struct ScoreMetrics {
   std::optional<Interval> mean_ci;
 };
 
+// One sampled-uncertainty estimator in one round: its mean over items, and how well it ranks the
+// answers' quality (rank-calibration error, Huang et al. 2024) and, where quality is 0/1, detects
+// wrong answers (AUROC) and serves selective prediction (PRR).
+struct SampledUncertaintyMetrics {
+  std::string estimator;
+  std::size_t n = 0;                       // items with an estimate
+  double mean = 0.0;                       // nats
+  std::optional<Interval> mean_ci;
+  std::size_t n_quality = 0;               // of those, items with a quality
+  std::optional<RankCalibration> rank_calibration;  // >= 2 items with a quality
+  // uncertainty as a detector of wrong answers: by the task's verdict where every row has one,
+  // else where quality is 0/1; nullopt when only one class is present
+  std::optional<double> auroc;
+  std::optional<double> prr;               // quality not constant
+};
+
 struct RoundMetrics {
   int round = 0;
   std::size_t n_items = 0;
@@ -62,6 +80,7 @@ struct RoundMetrics {
   std::optional<EntropyMetrics> entropy;          // when the rows carry option probabilities
   std::optional<CalibrationMetrics> calibration;  // when they do and at least one row has a confidence
   std::optional<ScoreMetrics> score;              // when the rows carry a score
+  std::vector<SampledUncertaintyMetrics> sampled;  // per estimator present, by name
 };
 
 // Metrics of every round present in `rows` (one condition), in ascending round order.

@@ -288,6 +288,8 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
         rec.extra["scorer"] = opt.toxicity->name();
       }
     }
+    for (RoundRecord& rec : records)
+      if (auto q = tasks::answer_quality(task, rec.correct, rec.score)) rec.extra["quality"] = *q;
     if (e.run.samples.n > 0)
       add_sample_uncertainty(records, contexts, entailment, task.kind == tasks::TaskKind::open_generation ? nullptr : &task,
                              opt.entailment);

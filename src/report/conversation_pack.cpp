@@ -47,6 +47,16 @@ nlohmann::json round_json(const RoundRecord& r) {
   j["c"] = r.correct ? nlohmann::json(*r.correct) : nlohmann::json(nullptr);
   j["s"] = r.score ? nlohmann::json(*r.score) : nlohmann::json(nullptr);
   if (early_stopped(r)) j["e"] = true;
+  if (!r.samples.empty()) {
+    nlohmann::json m = nlohmann::json::array();
+    for (const SampleRecord& smp : r.samples) {
+      double lp = 0.0;
+      for (const TokenRecord& t : smp.tokens) lp += t.logprob;
+      m.push_back({smp.parsed_answer, smp.cluster, smp.score ? nlohmann::json(rounded(*smp.score, 1000)) : nlohmann::json(nullptr),
+                   rounded(lp, 100), smp.tokens.size()});
+    }
+    j["m"] = std::move(m);
+  }
   return j;
 }
 

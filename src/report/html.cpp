@@ -61,18 +61,21 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
   std::vector<std::vector<concepts::ConceptSummary>> concept_summaries;
   for (const ReportRun& r : runs) concept_summaries.push_back(r.concepts);
   const std::string concepts = concepts_section(summaries, series, concept_summaries);  // "" unless item probes
+  const std::string uncertainty = uncertainty_section(summaries, series);  // "" unless some run sampled
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"" << kContentPolicy << "\">"
       << "<title>isc report: " << html_escape(tasks) << "</title><style>" << page_css() << "</style></head><body>\n"
       << "<nav><a href=\"#curves\">curves</a><a href=\"#reliability\">reliability</a>"
       << "<a href=\"#transitions\">transitions</a><a href=\"#categories\">categories</a>"
+      << (uncertainty.empty() ? "" : "<a href=\"#uncertainty\">uncertainty</a>")
       << (pronouns.empty() ? "" : "<a href=\"#pronouns\">pronouns</a>")
       << (concepts.empty() ? "" : "<a href=\"#concepts\">concepts</a>")
       << "<a href=\"#viewer\">conversations</a></nav>\n";
   out << header_section(summaries, options.generated_at) << "\n<main>\n";
   out << curves_section(summaries, series) << "\n";
   out << reliability_section(summaries, series) << "\n";
+  if (!uncertainty.empty()) out << uncertainty << "\n";
   out << transitions_section(summaries, series) << "\n";
   out << categories_section(summaries, series) << "\n";
   if (!pronouns.empty()) out << pronouns << "\n";

@@ -120,6 +120,10 @@ std::vector<metrics::ItemRound> item_rounds(const std::vector<ItemRecord>& items
       row.correct_override = r.correct;
       row.score = r.score;
       row.bbq = bbq;
+      if (auto q = r.extra.find("quality"); q != r.extra.end() && q->is_number()) row.quality = q->get<double>();
+      if (auto u = r.extra.find("uncertainty"); u != r.extra.end() && u->is_object())
+        for (const auto& [name, value] : u->items())
+          if (value.is_number()) row.sampled_uncertainty[name] = value.get<double>();
       return row;
     };
     for (const RoundRecord* r : stored) {

@@ -26,7 +26,7 @@ code.hash { font-size: 12px; color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
 figure { margin: 0; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
-svg.chart, svg.reliability { width: 100%; height: auto; display: block; }
+svg.chart, svg.reliability, svg.indication { width: 100%; height: auto; display: block; }
 svg text { font-size: 11px; fill: var(--fg); }
 svg .tick { fill: var(--muted); }
 svg .axis-label { font-size: 12px; }
@@ -77,6 +77,10 @@ svg.flow { width: 100%; height: 14px; display: block; }
 .probs .bar { height: 10px; background: #0072B2; border-radius: 2px; }
 .probs .track { background: #eceef1; border-radius: 2px; }
 .probs .gold { font-weight: 600; }
+.samples { margin-top: 6px; font-size: 13px; }
+.sample-list { margin: 4px 0 0 18px; padding: 0; }
+.sample .cluster { font-weight: 600; color: var(--muted); }
+.sample .sample-text { white-space: pre-wrap; overflow-wrap: anywhere; }
 .concept { margin: 0 0 18px; }
 .concept h4 { font-size: 15px; margin: 0 0 6px; }
 svg .line.thin { stroke-width: 1.2; }

@@ -71,6 +71,20 @@ std::optional<double> tokens_per_second(const RunRecord& run) {
   return static_cast<double>(run.generated_tokens) / run.wall_seconds;
 }
 
+namespace {
+
+// Each round's samples (Store::rounds leaves them out so that metrics never pay for them).
+void attach_samples(const Store& store, const std::string& run_id, const std::string& condition,
+                    std::vector<RoundRecord>& rounds) {
+  if (store.count_samples(run_id) == 0) return;
+  std::map<std::pair<std::string, int>, RoundRecord*> by_key;
+  for (RoundRecord& r : rounds) by_key[{r.item_id, r.round}] = &r;
+  for (SampleRecord& s : store.samples(run_id, condition))
+    if (auto it = by_key.find({s.item_id, s.round}); it != by_key.end()) it->second->samples.push_back(std::move(s));
+}
+
+}  // namespace
+
 RunSummary summarize_run(const Store& store, const std::string& run_id, const SummaryOptions& options,
                          const RoundsVisitor& visitor) {
   const std::optional<RunRecord> run = store.find_run(run_id);
@@ -84,8 +98,9 @@ RunSummary summarize_run(const Store& store, const std::string& run_id, const Su
   for (const ItemRecord& item : items) item_by_id.emplace(item.item_id, &item);
 
   for (const std::string& condition : run->conditions) {
-    const std::vector<RoundRecord> stored = store.rounds(run_id, condition);
+    std::vector<RoundRecord> stored = store.rounds(run_id, condition);
     if (stored.empty()) continue;
+    if (visitor) attach_samples(store, run_id, condition, stored);  // the viewer shows them
     if (visitor) visitor(condition, items, stored);
     const std::string where = fmt::format("run {} condition {}", run_id, condition);
     try {

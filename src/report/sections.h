@@ -17,6 +17,9 @@ std::string legend_html(const std::vector<Series>& series);
 std::string curves_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
 std::string reliability_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
 std::string transitions_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
+// Sampled uncertainty: estimator curves, rank-calibration error, indication diagrams; "" when no
+// run sampled.
+std::string uncertainty_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
 std::string categories_section(const std::vector<RunSummary>& runs, const std::vector<Series>& series);
 
 // The concept summaries of a run, read from its store (run.store_path): one per (probe name,

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "report/round_values.h"
+#include "report/sampled_estimators.h"
 #include "report/series.h"
 #include "report/table.h"
 
@@ -40,6 +41,58 @@ std::vector<Metric> shown_metrics(const ConditionSummary& c) {
     if (any) shown.push_back(m);
   }
   return shown;
+}
+
+// Per round: the mean of each sampled-uncertainty estimator, and the rank-calibration error of
+// semantic entropy against the answers' quality (lower = its ranking follows quality better).
+void write_sampled(const ConditionSummary& c, std::ostream& out) {
+  std::vector<const EstimatorView*> shown;
+  for (const EstimatorView& v : estimator_views())
+    for (const metrics::RoundMetrics& r : c.rounds)
+      if (std::any_of(r.sampled.begin(), r.sampled.end(), [&](const auto& s) { return s.estimator == v.name; })) {
+        shown.push_back(&v);
+        break;
+      }
+  if (shown.empty()) return;
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> header = {"round", "n"};
+  for (const EstimatorView* v : shown) header.push_back(v->short_title);
+  header.push_back("RCE(SE)");
+  header.push_back("AUROC(SE)");
+  table.push_back(header);
+  for (const metrics::RoundMetrics& r : c.rounds) {
+    std::vector<std::string> line = {fmt::format("{}", r.round), "-"};
+    const metrics::SampledUncertaintyMetrics* se = nullptr;
+    for (const EstimatorView* v : shown) {
+      auto it = std::find_if(r.sampled.begin(), r.sampled.end(), [&](const auto& s) { return s.estimator == v->name; });
+      if (it == r.sampled.end()) {
+        line.push_back("-");
+        continue;
+      }
+      line[1] = fmt::format("{}", it->n);
+      line.push_back(fmt::format("{:.3f}", it->mean));
+      if (std::string(v->name) == "semantic_entropy") se = &*it;
+    }
+    line.push_back(se && se->rank_calibration ? fmt::format("{:.3f}", se->rank_calibration->rce) : "-");
+    line.push_back(se && se->auroc ? fmt::format("{:.3f}", *se->auroc) : "-");
+    table.push_back(line);
+  }
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& line : table)
+    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width_of(line[i]));
+  out << "  sampled uncertainty (nats):\n";
+  for (const auto& line : table) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size(); ++i) text += "  " + pad(line[i], widths[i]);
+    out << text << "\n";
+  }
+  std::vector<std::string> converged;
+  for (const EstimatorView* v : shown)
+    if (auto it = c.convergence.sampled.find(v->name); it != c.convergence.sampled.end())
+      converged.push_back(fmt::format("{} r{}", v->short_title, it->second.round));
+  if (auto it = c.convergence.sampled_rce.find("semantic_entropy"); it != c.convergence.sampled_rce.end())
+    converged.push_back(fmt::format("RCE(SE) r{}", it->second.round));
+  if (!converged.empty()) out << fmt::format("  converged (ε = {}): {}\n", c.convergence.epsilon, fmt::join(converged, ", "));
 }
 
 void write_condition(const ConditionSummary& c, const std::string& label, std::ostream& out) {
@@ -78,6 +131,7 @@ void write_condition(const ConditionSummary& c, const std::string& label, std::o
                        c.convergence.answers->mean_round, 100.0 * c.convergence.answers->share_settled_at_first);
   out << "\n";
   out << pronoun_text(c.pronouns);  // empty unless the condition's rows are pronoun-scored
+  write_sampled(c, out);
 }
 
 }  // namespace

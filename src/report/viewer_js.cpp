@@ -144,7 +144,29 @@ const char* viewer_js() {
     if (round.s !== null && round.s !== undefined) line.appendChild(el("span", "score", " · score " + round.s));
     d.appendChild(line);
     if (round.o && round.o.length) d.appendChild(probBars(item, round));
+    if (round.m && round.m.length) d.appendChild(samplesView(round));
     return d;
+  }
+
+  // The round's extra samples, grouped by meaning cluster: [answer, cluster, score, logprob, tokens].
+  function samplesView(round) {
+    const box = el("details", "samples");
+    const clusters = new Set(round.m.map(m => m[1]));
+    box.appendChild(el("summary", "", round.m.length + " samples · " + clusters.size + " meaning cluster" +
+                                      (clusters.size === 1 ? "" : "s")));
+    const list = el("ol", "sample-list");
+    round.m.forEach(m => {
+      const li = el("li", "sample");
+      li.dataset.cluster = m[1];
+      li.appendChild(el("span", "cluster", "cluster " + (m[1] + 1)));
+      li.appendChild(el("span", "sample-text", " " + m[0]));
+      let info = " · log p " + m[3] + " over " + m[4] + " tokens";
+      if (m[2] !== null && m[2] !== undefined) info += " · score " + m[2];
+      li.appendChild(el("span", "num", info));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    return box;
   }
 
   async function select(i) {

@@ -119,7 +119,19 @@ json export_run_json(const Store& store, const std::string& run_id, const Export
   for (const auto& p : store.probes(run_id))
     probes.push_back({{"condition", utf8_lossy(p.condition)}, {"round", p.round}, {"layer", p.layer},
                       {"name", utf8_lossy(p.name)}, {"value", lossy_json(p.value)}});
-  return {{"run", run_json(*run, options)}, {"items", items}, {"rounds", rounds}, {"metrics", metrics}, {"probes", probes}};
+  json samples = json::array();
+  for (const auto& smp : store.samples(run_id)) {
+    json tokens = json::array();
+    for (const auto& token : smp.tokens) tokens.push_back(token_json(token));
+    samples.push_back({{"condition", utf8_lossy(smp.condition)}, {"item_id", utf8_lossy(smp.item_id)},
+                       {"round", smp.round}, {"sample", smp.sample}, {"seed", std::to_string(smp.seed)},
+                       {"generated_text", utf8_lossy(smp.generated_text)}, {"tokens", tokens},
+                       {"finish_reason", smp.finish_reason}, {"parsed_answer", utf8_lossy(smp.parsed_answer)},
+                       {"answer_index", smp.answer_index}, {"score", smp.score ? json(*smp.score) : json(nullptr)},
+                       {"cluster", smp.cluster}});
+  }
+  return {{"run", run_json(*run, options)}, {"items", items},   {"rounds", rounds},
+          {"metrics", metrics},             {"probes", probes}, {"samples", samples}};
 }
 
 void export_rounds_csv(const Store& store, const std::string& run_id, std::ostream& out) {

@@ -4,7 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/error.h"
+#include "tasks/data_path.h"
+#include "tasks/text_lines.h"
 #include "tasks/prompt_render.h"
 #include "tasks/yaml_fields.h"
 
@@ -14,7 +19,29 @@ namespace {
 
 const std::vector<std::string> kFormats = {"bbq_jsonl",      "mc_jsonl",          "open_jsonl",
                                            "wikibio_json",   "realtoxicity_jsonl", "jailbreak_csv",
-                                           "winogender_blanks", "winogender_tsv"};
+                                           "winogender_blanks", "winogender_tsv",  "text_lines"};
+
+// One lowercase word a line; blank lines and '#' comments skipped; sorted and unique.
+std::vector<std::string> read_word_list(const std::string& file) {
+  std::vector<std::string> words;
+  for_each_line(file, [&](const std::string& raw, int64_t number) {
+    std::string line = raw.substr(0, raw.find('#'));
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos) return;
+    line = line.substr(b);
+    for (char& c : line) {
+      if (!std::isalpha(static_cast<unsigned char>(c)) && c != '\'' && c != '-')
+        throw Error(fmt::format("{}:{}: expected one word a line (letters, ' and -), got '{}'", file, number, raw));
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    words.push_back(line);
+  });
+  if (words.empty()) throw Error(file + ": the word list is empty");
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
+}
 
 TaskKind parse_kind(const YamlMap& m) {
   const std::string k = m.required_string("kind");
@@ -81,7 +108,7 @@ int positive(const YamlMap& m, const std::string& key, int fallback) {
 TaskSpec load_task_file(const std::string& path) {
   const YamlMap top(path, load_yaml_file(path), "a task file");
   top.allow_only({"name", "description", "kind", "dataset", "options", "rounds", "generation", "parser", "scorer",
-                  "toxicity_model", "defaults", "conditions"});
+                  "toxicity_model", "word_list", "defaults", "conditions"});
   TaskSpec t;
   t.file = path;
   t.name = top.required_string("name");
@@ -99,6 +126,9 @@ TaskSpec load_task_file(const std::string& path) {
   if (t.kind != TaskKind::open_generation && t.option_labels.empty())
     throw Error(top.position() + ": a " + to_string(t.kind) + " task needs options.labels (e.g. [\"(a)\", \"(b)\"])");
 
+  // open generation converges slowly (about 6 rounds for detoxification in the reference study,
+  // which later ran 10), so a task with review prompts gets 10 rounds unless the file says otherwise
+  const bool rounds_given = top.has("rounds");
   t.rounds = positive(top, "rounds", 1);
   if (auto g = top.map("generation")) {
     g->allow_only({"max_new_tokens_round1", "max_new_tokens_roundk", "stop"});
@@ -118,8 +148,18 @@ TaskSpec load_task_file(const std::string& path) {
     if (auto m = p->string("marker")) t.parser.marker = *m;
   }
   t.scorer = top.string("scorer").value_or(t.kind == TaskKind::open_generation ? "none" : "accuracy");
-  if (t.scorer != "accuracy" && t.scorer != "pronoun" && t.scorer != "toxicity" && t.scorer != "none")
-    throw Error(top.position_of("scorer") + ": unknown scorer '" + t.scorer + "' (expected accuracy, pronoun, toxicity or none)");
+  if (t.scorer != "accuracy" && t.scorer != "pronoun" && t.scorer != "toxicity" && t.scorer != "word_list" &&
+      t.scorer != "none")
+    throw Error(top.position_of("scorer") + ": unknown scorer '" + t.scorer +
+                "' (expected accuracy, pronoun, toxicity, word_list or none)");
+  if (auto w = top.string("word_list")) {
+    if (t.scorer != "word_list")
+      throw Error(top.position_of("word_list") + ": word_list is only used with scorer: word_list");
+    t.word_list_file = resolve_path(path, *w, top.position_of("word_list"), "word list");
+    t.scorer_words = read_word_list(t.word_list_file);
+  } else if (t.scorer == "word_list") {
+    throw Error(top.position_of("scorer") + ": scorer word_list needs a 'word_list' file");
+  }
   if (auto m = top.string("toxicity_model")) {
     if (t.scorer != "toxicity")
       throw Error(top.position_of("toxicity_model") + ": toxicity_model is only used with scorer: toxicity");
@@ -163,6 +203,9 @@ TaskSpec load_task_file(const std::string& path) {
     for (const auto& other : t.conditions)
       if (other.name == c.name) throw Error(cm.position() + ": condition '" + c.name + "' defined twice");
     if (c.round1_template.empty()) throw Error(cm.position() + ": condition '" + c.name + "' has no round1 prompt");
+    if (!rounds_given && t.kind == TaskKind::open_generation && !c.roundk_template.empty() &&
+        t.conditions.empty())
+      t.rounds = 10;
     if (t.rounds > 1 && c.roundk_template.empty())
       throw Error(cm.position() + ": condition '" + c.name + "' has no roundk prompt but the task has " +
                   std::to_string(t.rounds) + " rounds");

@@ -80,10 +80,14 @@ struct TaskSpec {
   std::vector<std::string> option_labels;     // e.g. "(a)", "(b)", "(c)"
   std::string continuation_prefix = " ";      // scored continuation = prefix + label, e.g. " (a)"
   ParserSpec parser;
-  std::string scorer;            // accuracy | pronoun | toxicity | none
+  std::string scorer;            // accuracy | pronoun | toxicity | word_list | none
   // scorer toxicity: the offline model file (scripts/export_toxicity_model.py) used when no other
   // scorer is chosen; as written in the task file, resolved like dataset paths when used.
   std::string toxicity_model;
+  // scorer word_list: the words whose share in an answer is its score (lowercase, sorted, unique),
+  // read from the task file's word_list file (one word a line, '#' starts a comment).
+  std::string word_list_file;
+  std::vector<std::string> scorer_words;
 
   const Condition& condition(const std::string& name) const;  // throws isc::Error if unknown
 };

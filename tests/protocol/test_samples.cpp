@@ -35,6 +35,8 @@ tasks::RunSpec spec(const std::string& task, int limit, int rounds, int samples)
   s.limit = limit;
   s.seed = 11;
   s.samples.n = samples;
+  s.samples.max_new_tokens = 12;
+  if (task == "bbq.yaml") s.conditions = {"baseline", "self-correct"};
   return s;
 }
 
@@ -141,7 +143,6 @@ TEST(SampledRuns, JudgeDecisionsAreCachedInTheStore) {
   const std::string path = temp_store("judge");
   tasks::RunSpec s = spec("realtoxicity.yaml", 2, 2, 3);
   s.conditions = {"self-correct"};
-  s.samples.max_new_tokens = 16;
   s.samples.entailment_prompt = std::string(ISC_SOURCE_DIR) + "/prompts/entailment.yaml";
   Finished first, second;
   int64_t asked_first = 0;

@@ -118,11 +118,12 @@ TEST_F(OutputTest, HtmlIsWellFormedAndEscapesStoreText) {
   EXPECT_EQ(html.find("<img"), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
-  // plots: accuracy, two bias charts, entropy and ECE, 3 points per condition each
-  for (const char* chart : {"chart-accuracy", "chart-bias_ambiguous", "chart-bias_disambiguated", "chart-mean_entropy",
-                            "chart-ece"})
+  // plots: accuracy by both rules, parse rate, two bias charts, entropy and ECE, 3 points per
+  // condition each
+  for (const char* chart : {"chart-accuracy", "chart-accuracy_argmax", "chart-parse_rate", "chart-bias_ambiguous",
+                            "chart-bias_disambiguated", "chart-mean_entropy", "chart-ece"})
     EXPECT_NE(html.find(fmt::format("id=\"{}\"", chart)), std::string::npos) << chart;
-  EXPECT_EQ(count(html, "class=\"pt\""), 5u * 2 * 3);
+  EXPECT_EQ(count(html, "class=\"pt\""), 7u * 2 * 3);
   // data blocks: index, 4 item chunks of 8 items, 2 conditions × 4 chunks
   EXPECT_EQ(count(html, "type=\"application/octet-stream\""), 1u + 4 + 8);
   const std::regex index_re("id=\"isc-index-0\">([^<]*)<");
