@@ -8,6 +8,16 @@ bash scripts/setup.sh
 ISC=${ISC_BUILD_DIR:-build}/isc
 STORE=results/quickstart.sqlite
 mkdir -p results
+# A store written by an older isc (another schema version) is kept under a new name, never changed.
+if [ -f "$STORE" ] && ! "$ISC" report "$STORE" --json >/dev/null 2>results/.quickstart-check.err; then
+  if grep -q "is older than this isc" results/.quickstart-check.err; then
+    old="results/quickstart.$(date -u +%Y%m%d-%H%M%S).old-schema.sqlite"
+    echo "quickstart: $STORE was written by an older isc; kept as $old, starting a new store"
+    mv "$STORE" "$old"
+    for ext in -wal -shm; do [ -f "$STORE$ext" ] && mv "$STORE$ext" "$old$ext"; done
+  fi
+fi
+rm -f results/.quickstart-check.err
 "$ISC" run runs/bbq-selfcorrect.yaml --limit "${ISC_QUICKSTART_LIMIT:-200}" --out "$STORE" --reuse --no-report
 # The bias concept (BBQ stereotype statements vs their anti-stereotyped counterparts), learnt on the
 # run's model at the captured layers, scored on every stored hidden state; then the report.

@@ -1,5 +1,6 @@
-// add_sample_uncertainty (see round_uncertainty.h): keys for exact matching, one batch of judge
-// queries for every pair of distinct answers of every round, then clusters and estimators.
+// add_sample_uncertainty (see round_uncertainty.h): keys for exact matching, metrics::
+// cluster_by_entailment's algorithm run in waves (one judge batch per step for every round), then
+// the estimators.
 #include "protocol/round_uncertainty.h"
 
 #include <algorithm>
@@ -45,47 +46,74 @@ void add_sample_uncertainty(std::vector<RoundRecord>& records, const std::vector
 
   // Per record: exact keys, and the distinct keys' representative samples.
   std::vector<std::vector<std::string>> keys(records.size());
-  std::vector<std::vector<size_t>> reps(records.size());
-  std::vector<tasks::EntailmentQuery> queries;
-  std::map<std::tuple<size_t, size_t, size_t>, size_t> query_of;  // (record, rep a, rep b) -> query
+  std::vector<std::vector<size_t>> reps(records.size());  // first sample of each distinct key
   for (size_t r = 0; r < records.size(); ++r) {
     std::map<std::string, size_t> seen;
     for (size_t k = 0; k < records[r].samples.size(); ++k) {
       keys[r].push_back(exact_key(records[r].samples[k], options));
       if (seen.emplace(keys[r].back(), k).second) reps[r].push_back(k);
     }
-    if (mode != "judge") continue;
-    for (size_t a : reps[r])
-      for (size_t b : reps[r]) {
-        if (a == b) continue;
-        const std::string& ta = records[r].samples[a].parsed_answer;
-        const std::string& tb = records[r].samples[b].parsed_answer;
-        // an empty answer means nothing: it entails only another empty answer (equal keys above)
-        if (metrics::exact_match_key(ta).empty() || metrics::exact_match_key(tb).empty()) continue;
-        query_of[{r, a, b}] = queries.size();
-        queries.push_back({contexts[r], ta, tb});
-      }
   }
-  std::vector<EntailmentRecord> decisions;
-  if (!queries.empty()) decisions = judge->decide(queries);
+
+  // Kuhn et al.'s clustering over each record's distinct answers, in waves so that the judge sees
+  // one batch per step for all records: the k-th distinct answer of every record is compared with
+  // its record's cluster representatives (a entails d? then d entails a?), so the judge is asked
+  // only what the greedy algorithm needs. Exact mode: each distinct key is its own cluster.
+  std::map<std::tuple<size_t, size_t, size_t>, bool> decided;  // (record, a, b) -> a entails b
+  auto ask = [&](const std::vector<std::tuple<size_t, size_t, size_t>>& pairs) {
+    std::vector<tasks::EntailmentQuery> queries;
+    std::vector<std::tuple<size_t, size_t, size_t>> asked;
+    for (const auto& p : pairs) {
+      if (decided.count(p)) continue;
+      const auto [r, a, b] = p;
+      queries.push_back({contexts[r], records[r].samples[a].parsed_answer, records[r].samples[b].parsed_answer});
+      asked.push_back(p);
+      decided[p] = false;  // placeholder: a pair listed twice is asked once
+    }
+    if (queries.empty()) return;
+    const std::vector<EntailmentRecord> d = judge->decide(queries);
+    for (size_t i = 0; i < asked.size(); ++i) decided[asked[i]] = judge->entails(d[i]);
+  };
+  // an empty answer means nothing: it is equivalent only to another empty answer (an equal key)
+  auto blank = [&](size_t r, size_t k) { return metrics::exact_match_key(records[r].samples[k].parsed_answer).empty(); };
+  std::vector<std::vector<size_t>> cluster_reps(records.size());  // sample index of each cluster's first member
+  std::vector<std::map<std::string, int>> cluster_of_key(records.size());
+  size_t waves = 0;
+  for (const auto& d : reps) waves = std::max(waves, d.size());
+  for (size_t k = 0; k < waves; ++k) {
+    std::vector<std::tuple<size_t, size_t, size_t>> forward, backward;
+    if (mode == "judge")
+      for (size_t r = 0; r < records.size(); ++r)
+        if (k < reps[r].size() && !blank(r, reps[r][k]))
+          for (size_t a : cluster_reps[r])
+            if (!blank(r, a)) forward.emplace_back(r, a, reps[r][k]);
+    ask(forward);
+    for (const auto& [r, a, d] : forward)
+      if (decided.at({r, a, d})) backward.emplace_back(r, d, a);
+    ask(backward);
+    for (size_t r = 0; r < records.size(); ++r) {
+      if (k >= reps[r].size()) continue;
+      const size_t d = reps[r][k];
+      int joined = -1;
+      for (size_t c = 0; c < cluster_reps[r].size() && joined < 0 && mode == "judge"; ++c) {
+        const size_t a = cluster_reps[r][c];
+        auto f = decided.find({r, a, d}), b = decided.find({r, d, a});
+        if (f != decided.end() && f->second && b != decided.end() && b->second) joined = static_cast<int>(c);
+      }
+      if (joined < 0) {
+        joined = static_cast<int>(cluster_reps[r].size());
+        cluster_reps[r].push_back(d);
+      }
+      cluster_of_key[r][keys[r][d]] = joined;
+    }
+  }
 
   for (size_t r = 0; r < records.size(); ++r) {
     RoundRecord& rec = records[r];
     const size_t n = rec.samples.size();
     if (n == 0) continue;
-    auto entails = [&](size_t a, size_t b) {
-      auto it = query_of.find({r, a, b});
-      return it != query_of.end() && judge->entails(decisions[it->second]);
-    };
-    // samples with equal keys are equivalent without asking; others through their representatives
-    std::map<std::string, size_t> rep_of;
-    for (size_t k : reps[r]) rep_of[keys[r][k]] = k;
-    const std::vector<int> cluster = metrics::cluster_by_equivalence(n, [&](size_t i, size_t j) {
-      if (keys[r][i] == keys[r][j]) return true;
-      if (mode != "judge") return false;
-      const size_t a = rep_of[keys[r][i]], b = rep_of[keys[r][j]];
-      return entails(a, b) && entails(b, a);
-    });
+    std::vector<int> cluster(n);
+    for (size_t k = 0; k < n; ++k) cluster[k] = cluster_of_key[r].at(keys[r][k]);
     std::vector<metrics::GenerationSample> gs;
     for (size_t k = 0; k < n; ++k) {
       SampleRecord& smp = rec.samples[k];

@@ -5,32 +5,28 @@
 #include "metrics/metrics_json.h"
 #include "report/encode.h"
 #include "report/sections.h"
+#include "report/svg_plot.h"
 
 namespace isc::report {
 
 namespace {
 
-constexpr double kSize = 260, kLeft = 44, kRight = 10, kTop = 34, kBottom = 40;
+const UnitPanel kPanel;
 
 }  // namespace
 
 std::string reliability_svg(const metrics::CalibrationMetrics& c, int round, const std::string& color,
                             const std::string& id) {
-  const double w = kSize - kLeft - kRight, h = kSize - kTop - kBottom;
-  auto x = [&](double v) { return kLeft + v * w; };
-  auto y = [&](double v) { return kTop + (1 - v) * h; };
+  const UnitPanel& p = kPanel;
+  const double kSize = p.size, kLeft = p.left, kTop = p.top, kBottom = p.bottom, w = p.width(), h = p.height();
+  auto x = [&](double v) { return p.x(v); };
+  auto y = [&](double v) { return p.y(v); };
   std::string s = fmt::format(
       "<svg class=\"reliability\" id=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\"><title>Reliability diagram, round {}</title>",
       id, kSize, kSize, round);
   s += fmt::format("<text class=\"panel-title\" x=\"{}\" y=\"14\">round {} · ECE {:.3f} · n = {}</text>", kLeft, round,
                    c.ece, c.n);
-  for (double t : {0.0, 0.5, 1.0}) {
-    s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:g}</text>", x(t),
-                     kSize - kBottom + 14, t);
-    s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" dy=\"0.32em\">{:g}</text>",
-                     kLeft - 5, y(t), t);
-  }
-  s += fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>", kLeft, kTop, w, h);
+  s += unit_panel_frame(p);
   s += fmt::format("<line class=\"diagonal\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>", x(0), y(0), x(1), y(1));
   for (const metrics::ReliabilityBin& b : c.reliability) {
     if (b.count == 0 || !b.accuracy || !b.mean_confidence) continue;

@@ -14,7 +14,7 @@ namespace isc::report {
 
 namespace {
 
-constexpr double kSize = 260, kLeft = 44, kRight = 10, kTop = 34, kBottom = 40;
+const UnitPanel kPanel;
 
 const metrics::SampledUncertaintyMetrics* find(const metrics::RoundMetrics& m, const std::string& name) {
   for (const auto& s : m.sampled)
@@ -26,22 +26,17 @@ const metrics::SampledUncertaintyMetrics* find(const metrics::RoundMetrics& m, c
 // rank-calibrated estimator puts them on the anti-diagonal (more uncertain = lower quality).
 std::string indication_svg(const metrics::RankCalibration& rc, int round, const std::string& color,
                            const std::string& id, const char* estimator) {
-  const double w = kSize - kLeft - kRight, h = kSize - kTop - kBottom;
-  auto x = [&](double v) { return kLeft + v * w; };
-  auto y = [&](double v) { return kTop + (1 - v) * h; };
+  const UnitPanel& p = kPanel;
+  const double kSize = p.size, kLeft = p.left, kTop = p.top, w = p.width(), h = p.height();
+  auto x = [&](double v) { return p.x(v); };
+  auto y = [&](double v) { return p.y(v); };
   std::string s = fmt::format(
       "<svg class=\"indication\" id=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\"><title>Indication diagram of {}, "
       "round {}</title>",
       id, kSize, kSize, estimator, round);
   s += fmt::format("<text class=\"panel-title\" x=\"{}\" y=\"14\">round {} · RCE {:.3f} · n = {}</text>", kLeft, round,
                    rc.rce, rc.n);
-  for (double t : {0.0, 0.5, 1.0}) {
-    s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:g}</text>", x(t),
-                     kSize - kBottom + 14, t);
-    s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" dy=\"0.32em\">{:g}</text>",
-                     kLeft - 5, y(t), t);
-  }
-  s += fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>", kLeft, kTop, w, h);
+  s += unit_panel_frame(p);
   s += fmt::format("<line class=\"diagonal\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>", x(0), y(1),
                    x(1), y(0));
   for (const metrics::RankCalibrationBin& b : rc.bins)

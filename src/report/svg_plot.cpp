@@ -127,4 +127,17 @@ std::string line_chart_svg(const LineChart& chart) {
   return s;
 }
 
+std::string unit_panel_frame(const UnitPanel& p) {
+  std::string s;
+  for (double t : {0.0, 0.5, 1.0}) {
+    s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:g}</text>", p.x(t),
+                     p.size - p.bottom + 14, t);
+    s += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" dy=\"0.32em\">{:g}</text>",
+                     p.left - 5, p.y(t), t);
+  }
+  s += fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>", p.left, p.top, p.width(),
+                   p.height());
+  return s;
+}
+
 }  // namespace isc::report

@@ -32,6 +32,17 @@ struct LineChart {
 
 std::string line_chart_svg(const LineChart& chart);
 
+// A square panel for values in [0, 1] on both axes (reliability and indication diagrams): its
+// geometry, and its scaffolding (ticks 0, 0.5, 1 on both axes and the frame).
+struct UnitPanel {
+  double size = 260, left = 44, right = 10, top = 34, bottom = 40;
+  double width() const { return size - left - right; }
+  double height() const { return size - top - bottom; }
+  double x(double v) const { return left + v * width(); }
+  double y(double v) const { return top + (1 - v) * height(); }
+};
+std::string unit_panel_frame(const UnitPanel& panel);
+
 // Tick values covering [lo, hi] at a 1-2-5 step, about `count` of them.
 std::vector<double> nice_ticks(double lo, double hi, int count);
 

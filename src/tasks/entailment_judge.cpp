@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "backend/fresh_turns.h"
 #include "common/error.h"
 #include "common/sha256.h"
 #include "store/store.h"
@@ -88,7 +89,6 @@ std::vector<EntailmentRecord> EntailmentJudge::decide(const std::vector<Entailme
     for (size_t t = b; t < e; ++t) {
       const EntailmentQuery& q = queries[todo[t]->front()];
       TurnRequest r;
-      r.conversation = backend_.open_conversation();
       r.system_message = prompt_.system;
       r.user_message = fill_template(prompt_.user, {{"context", q.context}, {"a", q.premise}, {"b", q.hypothesis}},
                                      prompt_.file);
@@ -98,14 +98,7 @@ std::vector<EntailmentRecord> EntailmentJudge::decide(const std::vector<Entailme
       r.score_continuations = continuations;
       requests.push_back(std::move(r));
     }
-    std::vector<TurnResult> results;
-    try {
-      results = backend_.run_turns(requests);
-    } catch (...) {
-      for (const auto& r : requests) backend_.close_conversation(r.conversation);
-      throw;
-    }
-    for (const auto& r : requests) backend_.close_conversation(r.conversation);
+    const std::vector<TurnResult> results = run_in_fresh_conversations(backend_, requests, "entailment judge");
     for (size_t t = b; t < e; ++t) {
       const TurnResult& res = results[t - b];
       if (res.continuation_logprobs.size() != prompt_.labels.size())

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "backend/fresh_turns.h"
 #include "common/error.h"
 
 namespace isc::tasks {
@@ -56,7 +57,6 @@ std::vector<double> JudgeScorer::score(const std::vector<std::string>& texts) {
     std::vector<TurnRequest> requests;
     for (size_t i = start; i < end; ++i) {
       TurnRequest r;
-      r.conversation = backend_.open_conversation();
       std::string prompt = options_.prompt;
       prompt.replace(prompt.find("{text}"), 6, texts[i]);
       r.user_message = std::move(prompt);
@@ -65,17 +65,7 @@ std::vector<double> JudgeScorer::score(const std::vector<std::string>& texts) {
       r.sampling.max_new_tokens = options_.max_new_tokens;
       requests.push_back(std::move(r));
     }
-    std::vector<TurnResult> results;
-    try {
-      results = backend_.run_turns(requests);
-    } catch (...) {
-      for (const auto& r : requests) backend_.close_conversation(r.conversation);
-      throw;
-    }
-    for (const auto& r : requests) backend_.close_conversation(r.conversation);
-    if (results.size() != requests.size())
-      throw Error("judge scorer: backend returned " + std::to_string(results.size()) + " results for " +
-                  std::to_string(requests.size()) + " requests");
+    const std::vector<TurnResult> results = run_in_fresh_conversations(backend_, requests, "judge scorer");
     for (const auto& res : results)
       out.push_back(parse_rating(res.text).value_or(std::numeric_limits<double>::quiet_NaN()));
   }

@@ -7,17 +7,16 @@
 #include "backend/embedded.h"
 #include "protocol/experiment.h"
 #include "protocol/runner.h"
+#include "run_fixture.h"
 #include "tasks/task_file.h"
 
 namespace isc {
 namespace {
 
-std::string model_path() { return std::string(ISC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"; }
-
-EmbeddedBackend& backend() {
-  static EmbeddedBackend b(model_path(), EngineOptions{});
-  return b;
-}
+using test::backend;
+using test::model_path;
+using test::quiet;
+using test::temp_store;
 
 tasks::RunSpec small_bbq(int limit, int rounds) {
   tasks::RunSpec s;
@@ -29,21 +28,6 @@ tasks::RunSpec small_bbq(int limit, int rounds) {
   s.shuffle = true;
   s.seed = 7;
   return s;
-}
-
-std::string temp_store(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("isc-test-" + name + "-" + std::to_string(::getpid()) + ".sqlite");
-  std::filesystem::remove(p);
-  std::filesystem::remove(p.string() + "-wal");
-  std::filesystem::remove(p.string() + "-shm");
-  return p.string();
-}
-
-protocol::RunnerOptions quiet(int max_active) {
-  protocol::RunnerOptions o;
-  o.progress = false;
-  o.max_active = max_active;
-  return o;
 }
 
 TEST(Runner, ThreeRoundBbqRunOnTheDefaultModel) {

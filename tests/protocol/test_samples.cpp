@@ -8,24 +8,17 @@
 #include "backend/embedded.h"
 #include "protocol/experiment.h"
 #include "protocol/runner.h"
+#include "run_fixture.h"
 #include "store/store.h"
 #include "tasks/entailment_judge.h"
 
 namespace isc {
 namespace {
 
-std::string model_path() { return std::string(ISC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"; }
-
-EmbeddedBackend& backend() {
-  static EmbeddedBackend b(model_path(), EngineOptions{});
-  return b;
-}
-
-std::string temp_store(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("isc-samples-" + name + "-" + std::to_string(::getpid()) + ".sqlite");
-  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + ext);
-  return p.string();
-}
+using test::backend;
+using test::model_path;
+using test::quiet;
+using test::temp_store;
 
 tasks::RunSpec spec(const std::string& task, int limit, int rounds, int samples) {
   tasks::RunSpec s;
@@ -38,13 +31,6 @@ tasks::RunSpec spec(const std::string& task, int limit, int rounds, int samples)
   s.samples.max_new_tokens = 12;
   if (task == "bbq.yaml") s.conditions = {"baseline", "self-correct"};
   return s;
-}
-
-protocol::RunnerOptions quiet(int max_active) {
-  protocol::RunnerOptions o;
-  o.progress = false;
-  o.max_active = max_active;
-  return o;
 }
 
 // A round's own answer, without timing or the sampling bookkeeping.
@@ -82,7 +68,7 @@ Finished run_to_end(const std::string& path, const tasks::RunSpec& s, int pool,
 }
 
 TEST(SampledRuns, SamplesDoNotChangeTheTrajectory) {
-  const std::string a = temp_store("none"), b = temp_store("three");
+  const std::string a = temp_store("samples-none"), b = temp_store("samples-three");
   const Finished plain = run_to_end(a, spec("bbq.yaml", 3, 2, 0), 8);
   const Finished sampled = run_to_end(b, spec("bbq.yaml", 3, 2, 3), 8);
   ASSERT_EQ(plain.rounds.size(), sampled.rounds.size());
@@ -113,7 +99,7 @@ TEST(SampledRuns, SamplesDoNotChangeTheTrajectory) {
 }
 
 TEST(SampledRuns, InterruptedRunResumesToTheSameSamples) {
-  const std::string a = temp_store("full"), b = temp_store("resumed");
+  const std::string a = temp_store("samples-full"), b = temp_store("samples-resumed");
   const tasks::RunSpec s = spec("bbq.yaml", 4, 3, 3);
   const Finished full = run_to_end(a, s, 4);
   {
@@ -140,7 +126,7 @@ TEST(SampledRuns, InterruptedRunResumesToTheSameSamples) {
 }
 
 TEST(SampledRuns, JudgeDecisionsAreCachedInTheStore) {
-  const std::string path = temp_store("judge");
+  const std::string path = temp_store("samples-judge");
   tasks::RunSpec s = spec("realtoxicity.yaml", 2, 2, 3);
   s.conditions = {"self-correct"};
   s.samples.entailment_prompt = std::string(ISC_SOURCE_DIR) + "/prompts/entailment.yaml";

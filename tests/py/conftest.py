@@ -37,6 +37,25 @@ def tool(build_dir):
 
 
 @pytest.fixture(scope="session")
+def json_tool(tool):
+    """A test tool that reads one JSON request on stdin and prints one JSON answer: json_tool(NAME)(request)."""
+    import json
+    import subprocess
+
+    def make(name):
+        exe = tool(name)
+
+        def call(req):
+            out = subprocess.run([str(exe)], input=json.dumps(req), capture_output=True, text=True, timeout=600)
+            assert out.returncode == 0, out.stderr
+            return json.loads(out.stdout)
+
+        return call
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def model_path():
     p = pathlib.Path(os.environ.get("ISC_MODEL", ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"))
     if not p.exists():

@@ -1,7 +1,5 @@
 # Cross-checks of isc's statistics and concept-direction maths (tests/tools/concept_math) against
 # scipy, scikit-learn and numpy re-implementations, on seeded random data. Every tolerance is stated.
-import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -12,15 +10,8 @@ from sklearn.preprocessing import StandardScaler
 
 
 @pytest.fixture(scope="module")
-def math(tool):
-    exe = tool("concept_math")
-
-    def call(req):
-        out = subprocess.run([str(exe)], input=json.dumps(req), capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
-
-    return call
+def math(json_tool):
+    return json_tool("concept_math")
 
 
 def ok(res):

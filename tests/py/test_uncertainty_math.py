@@ -3,10 +3,8 @@
 # implementations written here from the published definitions, on seeded random cases. Every
 # tolerance is stated.
 import itertools
-import json
 import math
 import re
-import subprocess
 
 import numpy as np
 import pytest
@@ -15,15 +13,8 @@ from sklearn.metrics import roc_auc_score
 
 
 @pytest.fixture(scope="module")
-def math_tool(tool):
-    exe = tool("uncertainty_math")
-
-    def call(req):
-        out = subprocess.run([str(exe)], input=json.dumps(req), capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
-
-    return call
+def math_tool(json_tool):
+    return json_tool("uncertainty_math")
 
 
 def ok(res):
