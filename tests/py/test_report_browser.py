@@ -253,3 +253,55 @@ def test_concepts_section_equals_the_store(browser, fixture_dir, artifacts):
     assert overflow <= 1
     browser.set_window_size(1280, 900)
     assert severe_logs(browser) == []
+
+
+@pytest.fixture(scope="module")
+def sampled_page(isc_bin, model_path, root, tmp_path_factory):
+    """A real sampled run on the default model (detoxification, 3 samples a round) and its report."""
+    import subprocess
+    d = tmp_path_factory.mktemp("sampled")
+    store, html = d / "sampled.sqlite", d / "sampled.html"
+    r = subprocess.run([str(isc_bin), "run", "--task", "tasks/realtoxicity.yaml", "--model", str(model_path),
+                        "--conditions", "self-correct", "--limit", "4", "--rounds", "2", "--samples", "3",
+                        "--sample-max-new-tokens", "12", "--entailment", "exact", "--out", str(store), "-q",
+                        "--no-report", "--html", str(html)], cwd=root, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(isc_bin), "report", str(store), "--html", str(html), "-q"], cwd=root,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return store, html
+
+
+def test_uncertainty_section_and_samples_in_the_viewer(browser, sampled_page, artifacts):
+    import sqlite3
+    store, html = sampled_page
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    rounds = db.execute("SELECT item_id, round, extra FROM rounds").fetchall()
+    samples = db.execute("SELECT item_id, round, sample, cluster, parsed_answer FROM samples "
+                         "ORDER BY item_id, round, sample").fetchall()
+    db.close()
+    open_page(browser, html)
+    assert browser.find_elements(By.ID, "uncertainty")
+    # each estimator's curve: a point per round at the mean of the stored per-item estimates
+    for name in ["semantic_entropy", "ln_semantic_entropy", "discrete_semantic_entropy", "predictive_entropy"]:
+        pts = browser.find_elements(By.CSS_SELECTOR, f"#chart-{name} circle.pt")
+        assert len(pts) == 2, name
+        for p in pts:
+            rnd = int(p.get_attribute("data-round"))
+            vals = [json.loads(x)["uncertainty"][name] for _, r, x in rounds if r == rnd]
+            assert float(p.get_attribute("data-value")) == pytest.approx(sum(vals) / len(vals), abs=1e-12)
+    assert browser.find_elements(By.CSS_SELECTOR, "#chart-rce-semantic_entropy circle.pt")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.indication circle.bin")
+    # the viewer: a round's samples with their stored clusters
+    item = samples[0][0]
+    browser.get(html.as_uri() + "#item=" + item)
+    browser.refresh()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.detail") == item)
+    first = browser.find_element(By.CSS_SELECTOR, "#v-detail .round[data-round='1']")
+    lis = first.find_elements(By.CSS_SELECTOR, ".samples li.sample")
+    want = [s for s in samples if s[0] == item and s[1] == 1]
+    assert [int(li.get_attribute("data-cluster")) for li in lis] == [s[3] for s in want]
+    browser.execute_script("document.querySelectorAll('details.samples').forEach(d => d.open = true)")
+    assert want[0][4].strip()[:10] in lis[0].text
+    browser.find_element(By.ID, "uncertainty").screenshot(str(artifacts / "report_uncertainty.png"))
+    assert severe_logs(browser) == []
