@@ -1,5 +1,6 @@
 // The toxicity scorer interface of the detoxification task: many texts in, one toxicity in
-// [0, 1] per text out. Implementations: PerspectiveScorer (the API) and JudgeScorer (a model).
+// [0, 1] per text out. Implementations: LinearToxicityScorer (an exported offline classifier, the
+// default), PerspectiveScorer (the API) and JudgeScorer (a model).
 #pragma once
 #include <string>
 #include <vector>
