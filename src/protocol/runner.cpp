@@ -267,6 +267,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
         s.answer_index = sp.index;
         s.score = tasks::score_answer(task, *c.item, sp).value;
         if (task.scorer == "toxicity") completions.push_back(sp.text);
+        stats.generated_tokens += static_cast<int64_t>(a.tokens.size());  // every generated token counts
         r.samples.push_back(std::move(s));
       }
       contexts.push_back(tasks::render_user_turn(task, *c.condition, *c.item, 1));

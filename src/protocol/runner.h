@@ -24,7 +24,7 @@ struct RunnerOptions {
 struct RunStats {
   int64_t rounds_committed = 0;   // this session
   int64_t conversations = 0;
-  int64_t generated_tokens = 0;   // this session
+  int64_t generated_tokens = 0;   // this session (the rounds' answers and their samples)
   int64_t prefilled_tokens = 0;   // this session
   double seconds = 0.0;           // this session
   bool complete = false;          // every conversation finished

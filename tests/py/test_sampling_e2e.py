@@ -270,3 +270,28 @@ def test_argmax_accuracy_beside_parsed_accuracy(bbq, isc_bin, root):
             assert rm["accuracy_argmax"] == pytest.approx(argmax, abs=1e-12)
             assert rm["accuracy"]["parse_rate"] == pytest.approx(parsed, abs=1e-12)
             assert rm["accuracy"]["accuracy"] == pytest.approx(correct, abs=1e-12)
+
+
+def test_debiasing_rewrites_with_samples(tmp_path, isc_bin, model_path, root):
+    """The debiasing task end to end with samples: every score is the share of listed words in the
+    parsed rewrite (recomputed here from the word list), estimators as numpy computes them."""
+    import re
+    store = tmp_path / "debias.sqlite"
+    isc(isc_bin, root, "run", "--task", "tasks/debiasing.yaml", "--model", model_path, "--limit", 3, "--rounds", 2,
+        "--samples", 3, "--sample-max-new-tokens", 24, "--out", store, "-q", "--no-report", "--entailment", "exact")
+    doc = export(isc_bin, root, store)
+    assert doc["run"]["rounds"] == 2 and len(doc["rounds"]) == 3 * 2 * 2
+    words = {w.strip().lower() for w in (root / "tasks/word_lists/gendered_english.txt").read_text().splitlines()
+             if w.strip() and not w.startswith("#")}
+
+    def share(text):
+        toks = [t.strip("'-") for t in re.findall(r"[A-Za-z'\-\x80-\U0010ffff]+", text.lower())]
+        toks = [t for t in toks if t]
+        return 1.0 if not toks else sum(t in words for t in toks) / len(toks)
+
+    for r in doc["rounds"]:
+        assert r["score"] == pytest.approx(share(r["parsed_answer"]), abs=1e-12), r["parsed_answer"]
+        assert r["extra"]["quality"] == pytest.approx(1 - r["score"], abs=1e-12)
+    for s in doc["samples"]:
+        assert s["score"] == pytest.approx(share(s["parsed_answer"]), abs=1e-12), s["parsed_answer"]
+    assert check_estimators(doc) == 12
