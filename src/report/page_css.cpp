@@ -23,10 +23,11 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margi
 dt { color: var(--muted); }
 dd { margin: 0; overflow-wrap: anywhere; }
 code.hash { font-size: 12px; color: var(--muted); }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 12px; }
 figure { margin: 0; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
 svg.chart, svg.reliability, svg.indication { width: 100%; height: auto; display: block; }
+svg.reliability, svg.indication { max-width: 320px; }
 svg text { font-size: 11px; fill: var(--fg); }
 svg .tick { fill: var(--muted); }
 svg .axis-label { font-size: 12px; }
