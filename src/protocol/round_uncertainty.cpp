@@ -1,6 +1,6 @@
 // add_sample_uncertainty (see round_uncertainty.h): keys for exact matching, metrics::
-// cluster_by_entailment's algorithm run in waves (one judge batch per step for every round), then
-// the estimators.
+// cluster_by_entailment with the judge asked in batches for every round at once, then the
+// estimators.
 #include "protocol/round_uncertainty.h"
 
 #include <algorithm>
@@ -44,68 +44,49 @@ void add_sample_uncertainty(std::vector<RoundRecord>& records, const std::vector
   if (mode == "judge" && !judge) throw Error("sample entailment 'judge' needs a judge");
   const bool options = option_task != nullptr;
 
-  // Per record: exact keys, and the distinct keys' representative samples.
+  // Per record: each sample's exact key, the first sample of each distinct key, and its position
+  // among those.
   std::vector<std::vector<std::string>> keys(records.size());
-  std::vector<std::vector<size_t>> reps(records.size());  // first sample of each distinct key
-  for (size_t r = 0; r < records.size(); ++r) {
-    std::map<std::string, size_t> seen;
+  std::vector<std::vector<size_t>> reps(records.size());
+  std::vector<std::map<std::string, size_t>> rep_of_key(records.size());
+  for (size_t r = 0; r < records.size(); ++r)
     for (size_t k = 0; k < records[r].samples.size(); ++k) {
       keys[r].push_back(exact_key(records[r].samples[k], options));
-      if (seen.emplace(keys[r].back(), k).second) reps[r].push_back(k);
+      if (rep_of_key[r].emplace(keys[r].back(), reps[r].size()).second) reps[r].push_back(k);
     }
-  }
 
-  // Kuhn et al.'s clustering over each record's distinct answers, in waves so that the judge sees
-  // one batch per step for all records: the k-th distinct answer of every record is compared with
-  // its record's cluster representatives (a entails d? then d entails a?), so the judge is asked
-  // only what the greedy algorithm needs. Exact mode: each distinct key is its own cluster.
+  // metrics::cluster_by_entailment over each record's distinct answers. The judge is asked in
+  // batches for all records at once: a pass clusters with what is known, taking a pair not yet
+  // decided as "no" and noting it; the noted pairs are asked together and the pass runs again,
+  // until one needs nothing new. That last pass is the algorithm with real answers, and the judge
+  // was asked only pairs some pass needed. Exact mode: no pair entails, each key is a cluster.
   std::map<std::tuple<size_t, size_t, size_t>, bool> decided;  // (record, a, b) -> a entails b
-  auto ask = [&](const std::vector<std::tuple<size_t, size_t, size_t>>& pairs) {
+  // an empty answer means nothing: it is equivalent only to another empty answer (an equal key)
+  auto blank = [&](size_t r, size_t k) { return metrics::exact_match_key(records[r].samples[k].parsed_answer).empty(); };
+  std::vector<std::vector<int>> rep_cluster(records.size());
+  for (;;) {
+    std::vector<std::tuple<size_t, size_t, size_t>> needed;
+    for (size_t r = 0; r < records.size(); ++r) {
+      const std::vector<size_t>& d = reps[r];
+      rep_cluster[r] = metrics::cluster_by_entailment(d.size(), [&](size_t i, size_t j) {
+        if (mode != "judge" || blank(r, d[i]) || blank(r, d[j])) return false;
+        auto it = decided.find({r, d[i], d[j]});
+        if (it != decided.end()) return it->second;
+        needed.emplace_back(r, d[i], d[j]);
+        return false;
+      });
+    }
     std::vector<tasks::EntailmentQuery> queries;
     std::vector<std::tuple<size_t, size_t, size_t>> asked;
-    for (const auto& p : pairs) {
-      if (decided.count(p)) continue;
+    for (const auto& p : needed) {
+      if (!decided.emplace(p, false).second) continue;  // a pair noted twice is asked once
       const auto [r, a, b] = p;
       queries.push_back({contexts[r], records[r].samples[a].parsed_answer, records[r].samples[b].parsed_answer});
       asked.push_back(p);
-      decided[p] = false;  // placeholder: a pair listed twice is asked once
     }
-    if (queries.empty()) return;
-    const std::vector<EntailmentRecord> d = judge->decide(queries);
-    for (size_t i = 0; i < asked.size(); ++i) decided[asked[i]] = judge->entails(d[i]);
-  };
-  // an empty answer means nothing: it is equivalent only to another empty answer (an equal key)
-  auto blank = [&](size_t r, size_t k) { return metrics::exact_match_key(records[r].samples[k].parsed_answer).empty(); };
-  std::vector<std::vector<size_t>> cluster_reps(records.size());  // sample index of each cluster's first member
-  std::vector<std::map<std::string, int>> cluster_of_key(records.size());
-  size_t waves = 0;
-  for (const auto& d : reps) waves = std::max(waves, d.size());
-  for (size_t k = 0; k < waves; ++k) {
-    std::vector<std::tuple<size_t, size_t, size_t>> forward, backward;
-    if (mode == "judge")
-      for (size_t r = 0; r < records.size(); ++r)
-        if (k < reps[r].size() && !blank(r, reps[r][k]))
-          for (size_t a : cluster_reps[r])
-            if (!blank(r, a)) forward.emplace_back(r, a, reps[r][k]);
-    ask(forward);
-    for (const auto& [r, a, d] : forward)
-      if (decided.at({r, a, d})) backward.emplace_back(r, d, a);
-    ask(backward);
-    for (size_t r = 0; r < records.size(); ++r) {
-      if (k >= reps[r].size()) continue;
-      const size_t d = reps[r][k];
-      int joined = -1;
-      for (size_t c = 0; c < cluster_reps[r].size() && joined < 0 && mode == "judge"; ++c) {
-        const size_t a = cluster_reps[r][c];
-        auto f = decided.find({r, a, d}), b = decided.find({r, d, a});
-        if (f != decided.end() && f->second && b != decided.end() && b->second) joined = static_cast<int>(c);
-      }
-      if (joined < 0) {
-        joined = static_cast<int>(cluster_reps[r].size());
-        cluster_reps[r].push_back(d);
-      }
-      cluster_of_key[r][keys[r][d]] = joined;
-    }
+    if (queries.empty()) break;
+    const std::vector<EntailmentRecord> answers = judge->decide(queries);
+    for (size_t i = 0; i < asked.size(); ++i) decided[asked[i]] = judge->entails(answers[i]);
   }
 
   for (size_t r = 0; r < records.size(); ++r) {
@@ -113,7 +94,7 @@ void add_sample_uncertainty(std::vector<RoundRecord>& records, const std::vector
     const size_t n = rec.samples.size();
     if (n == 0) continue;
     std::vector<int> cluster(n);
-    for (size_t k = 0; k < n; ++k) cluster[k] = cluster_of_key[r].at(keys[r][k]);
+    for (size_t k = 0; k < n; ++k) cluster[k] = rep_cluster[r][rep_of_key[r].at(keys[r][k])];
     std::vector<metrics::GenerationSample> gs;
     for (size_t k = 0; k < n; ++k) {
       SampleRecord& smp = rec.samples[k];

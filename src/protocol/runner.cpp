@@ -208,7 +208,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
     // Parse, score, record.
     std::vector<RoundRecord> records;
     std::vector<std::string> completions;  // for a toxicity scorer: each round's, then its samples'
-    std::vector<std::string> contexts;     // what a judge compares answers against, per record
+    std::vector<std::string> contexts;     // what a judge compares samples against, per record
     for (size_t i = 0; i < active.size(); ++i) {
       Conversation& c = active[i];
       const TurnResult& res = results[i];
@@ -270,7 +270,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
         stats.generated_tokens += static_cast<int64_t>(a.tokens.size());  // every generated token counts
         r.samples.push_back(std::move(s));
       }
-      contexts.push_back(tasks::render_user_turn(task, *c.condition, *c.item, 1));
+      if (e.run.samples.n > 0) contexts.push_back(tasks::render_user_turn(task, *c.condition, *c.item, 1));
       records.push_back(std::move(r));
     }
     if (task.scorer == "toxicity" && opt.toxicity) {

@@ -76,7 +76,6 @@ namespace {
 // Each round's samples (Store::rounds leaves them out so that metrics never pay for them).
 void attach_samples(const Store& store, const std::string& run_id, const std::string& condition,
                     std::vector<RoundRecord>& rounds) {
-  if (store.count_samples(run_id) == 0) return;
   std::map<std::pair<std::string, int>, RoundRecord*> by_key;
   for (RoundRecord& r : rounds) by_key[{r.item_id, r.round}] = &r;
   for (SampleRecord& s : store.samples(run_id, condition))
@@ -97,10 +96,11 @@ RunSummary summarize_run(const Store& store, const std::string& run_id, const Su
   std::unordered_map<std::string, const ItemRecord*> item_by_id;
   for (const ItemRecord& item : items) item_by_id.emplace(item.item_id, &item);
 
+  const bool with_samples = visitor && store.count_samples(run_id) > 0;
   for (const std::string& condition : run->conditions) {
     std::vector<RoundRecord> stored = store.rounds(run_id, condition);
     if (stored.empty()) continue;
-    if (visitor) attach_samples(store, run_id, condition, stored);  // the viewer shows them
+    if (with_samples) attach_samples(store, run_id, condition, stored);  // the viewer shows them
     if (visitor) visitor(condition, items, stored);
     const std::string where = fmt::format("run {} condition {}", run_id, condition);
     try {

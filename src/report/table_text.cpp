@@ -23,6 +23,20 @@ std::string pad(const std::string& s, std::size_t width) {
   return w >= width ? s : std::string(width - w, ' ') + s;
 }
 
+// Rows of cells, each column right-aligned to its widest cell, indented by two spaces.
+void write_aligned(const std::vector<std::vector<std::string>>& table, std::ostream& out) {
+  std::vector<std::size_t> widths;
+  for (const auto& line : table) {
+    widths.resize(std::max(widths.size(), line.size()), 0);
+    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width_of(line[i]));
+  }
+  for (const auto& line : table) {
+    std::string text;
+    for (std::size_t i = 0; i < line.size(); ++i) text += "  " + pad(line[i], widths[i]);
+    out << text << "\n";
+  }
+}
+
 std::string cell(const MetricValue& v, Metric metric, bool with_ci) {
   if (!v.value) return "-";
   if (is_count(metric)) return fmt::format("{:.0f}", *v.value);
@@ -77,15 +91,8 @@ void write_sampled(const ConditionSummary& c, std::ostream& out) {
     line.push_back(se && se->auroc ? fmt::format("{:.3f}", *se->auroc) : "-");
     table.push_back(line);
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& line : table)
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width_of(line[i]));
   out << "  sampled uncertainty (nats):\n";
-  for (const auto& line : table) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) text += "  " + pad(line[i], widths[i]);
-    out << text << "\n";
-  }
+  write_aligned(table, out);
   std::vector<std::string> converged;
   for (const EstimatorView* v : shown)
     if (auto it = c.convergence.sampled.find(v->name); it != c.convergence.sampled.end())
@@ -111,14 +118,7 @@ void write_condition(const ConditionSummary& c, const std::string& label, std::o
     for (Metric m : shown) line.push_back(cell(metric_value(r, m, c.rows.has_correctness), m, m == Metric::Accuracy));
     table.push_back(line);
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& line : table)
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width_of(line[i]));
-  for (const auto& line : table) {
-    std::string text;
-    for (std::size_t i = 0; i < line.size(); ++i) text += (i ? "  " : "  ") + pad(line[i], widths[i]);
-    out << text << "\n";
-  }
+  write_aligned(table, out);
   std::vector<std::string> converged;
   for (Metric m : shown) {
     if (m == Metric::Accuracy && !c.rows.has_correctness) continue;
