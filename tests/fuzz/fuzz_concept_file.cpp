@@ -15,36 +15,23 @@
 
 #include "common/error.h"
 #include "concepts/concept_data.h"
+#include "scratch_folder.h"
 
 namespace fuzz_concept_file {
 
-// One scratch folder per process, removed at exit.
-struct Scratch {
-  std::filesystem::path dir;
-  Scratch() {
-    dir = std::filesystem::temp_directory_path() / ("isc_fuzz_concept_file_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir / "debiasing");
-    std::ofstream(dir / "data.jsonl") << "{\"text\": \"kind words\", \"label\": 1}\n{\"text\": \"cruel words\", \"label\": 0}\n";
-    std::ofstream(dir / "bbq.jsonl")
-        << "{\"example_id\": 0, \"question_index\": \"1\", \"question_polarity\": \"neg\", \"context_condition\": "
-           "\"ambig\", \"category\": \"Age\", \"answer_info\": {\"ans0\": [\"grandfather\", \"old\"], \"ans1\": "
-           "[\"grandson\", \"nonOld\"], \"ans2\": [\"Can't be determined\", \"unknown\"]}, \"additional_metadata\": "
-           "{\"stereotyped_groups\": [\"old\"]}, \"context\": \"c\", \"question\": \"Who was forgetful?\", \"ans0\": "
-           "\"The grandfather\", \"ans1\": \"The grandson\", \"ans2\": \"Can't be determined\", \"label\": 2}\n";
-    std::ofstream(dir / "rtp.jsonl") << "{\"prompt\": {\"text\": \"a\", \"toxicity\": 0.9}, \"continuation\": "
-                                        "{\"text\": \"b\", \"toxicity\": 0.1}}\n{\"prompt\": {\"text\": \"c\"}}\n";
-    std::ofstream(dir / "jb.csv") << "prompt,response,is harmful?\np,\"r\nr\",Yes\nq,s,No\n";
-    std::ofstream(dir / "debiasing" / "0.txt") << "he said his piece.\nshe told her friend.\nno pronoun\n";
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string write(const char* name, const uint8_t* data, size_t size) const {
-    const auto p = dir / name;
-    std::ofstream(p, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), std::streamsize(size));
-    return p.string();
-  }
+// The tiny dataset of every builder, so that specs can name them.
+const std::vector<std::pair<std::string, std::string>> kSeeds = {
+    {"data.jsonl", "{\"text\": \"kind words\", \"label\": 1}\n{\"text\": \"cruel words\", \"label\": 0}\n"},
+    {"bbq.jsonl",
+     "{\"example_id\": 0, \"question_index\": \"1\", \"question_polarity\": \"neg\", \"context_condition\": "
+     "\"ambig\", \"category\": \"Age\", \"answer_info\": {\"ans0\": [\"grandfather\", \"old\"], \"ans1\": "
+     "[\"grandson\", \"nonOld\"], \"ans2\": [\"Can't be determined\", \"unknown\"]}, \"additional_metadata\": "
+     "{\"stereotyped_groups\": [\"old\"]}, \"context\": \"c\", \"question\": \"Who was forgetful?\", \"ans0\": "
+     "\"The grandfather\", \"ans1\": \"The grandson\", \"ans2\": \"Can't be determined\", \"label\": 2}\n"},
+    {"rtp.jsonl", "{\"prompt\": {\"text\": \"a\", \"toxicity\": 0.9}, \"continuation\": "
+                  "{\"text\": \"b\", \"toxicity\": 0.1}}\n{\"prompt\": {\"text\": \"c\"}}\n"},
+    {"jb.csv", "prompt,response,is harmful?\np,\"r\nr\",Yes\nq,s,No\n"},
+    {"debiasing/0.txt", "he said his piece.\nshe told her friend.\nno pronoun\n"},
 };
 
 bool has_word(const std::string& s, const std::regex& words) { return std::regex_search(s, words); }
@@ -68,7 +55,7 @@ void check(const isc::concepts::ConceptData& d, int64_t limit) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace isc::concepts;
-  static const fuzz_concept_file::Scratch scratch;
+  static const isc::fuzz::ScratchFolder scratch("concept_file", fuzz_concept_file::kSeeds);
   const int64_t limit = static_cast<int64_t>(size % 4);
   for (const char* name : {"concept.jsonl", "concept.yaml"}) {
     const std::string path = scratch.write(name, data, size);

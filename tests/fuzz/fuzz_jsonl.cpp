@@ -10,35 +10,14 @@
 #include <string>
 
 #include "common/error.h"
+#include "scratch_folder.h"
 #include "tasks/jsonl_reader.h"
 #include "tasks/loaders.h"
 
-namespace fuzz_jsonl {
-
-// One scratch file per process (the loaders read paths), removed at exit.
-struct Scratch {
-  std::filesystem::path dir;
-  Scratch() {
-    dir = std::filesystem::temp_directory_path() / ("isc_fuzz_jsonl_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string write(const uint8_t* data, size_t size) const {
-    const auto p = dir / "data.jsonl";
-    std::ofstream(p, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), std::streamsize(size));
-    return p.string();
-  }
-};
-
-}  // namespace fuzz_jsonl
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace isc::tasks;
-  static const fuzz_jsonl::Scratch scratch;
-  const std::string path = scratch.write(data, size);
+  static const isc::fuzz::ScratchFolder scratch("jsonl");
+  const std::string path = scratch.write("data.jsonl", data, size);
   for (const bool skip : {true, false}) {
     try {
       BadLines bad(skip);

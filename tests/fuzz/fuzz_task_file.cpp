@@ -10,33 +10,12 @@
 #include <string>
 
 #include "common/error.h"
+#include "scratch_folder.h"
 #include "tasks/task_file.h"
 
-namespace fuzz_task_file {
-
-// One scratch folder per process, removed at exit.
-struct Scratch {
-  std::filesystem::path dir;
-  Scratch() {
-    dir = std::filesystem::temp_directory_path() / ("isc_fuzz_task_file_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string write(const uint8_t* data, size_t size) const {
-    const auto p = dir / "task.yaml";
-    std::ofstream(p, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), std::streamsize(size));
-    return p.string();
-  }
-};
-
-}  // namespace fuzz_task_file
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const fuzz_task_file::Scratch scratch;
-  const std::string path = scratch.write(data, size);
+  static const isc::fuzz::ScratchFolder scratch("task_file");
+  const std::string path = scratch.write("task.yaml", data, size);
   try {
     const isc::tasks::TaskSpec t = isc::tasks::load_task_file(path);
     if (t.conditions.empty() || t.rounds < 1) std::abort();
