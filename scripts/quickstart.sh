@@ -25,3 +25,7 @@ rm -f results/.quickstart-check.err
   --directions-out results/quickstart.bias.directions.json
 # The per-round table with the concept statistics, and the HTML report.
 "$ISC" report "$STORE" --html results/quickstart.html
+# The mechanism analyses (latent-concept fit, simulation task with baselines, CL/CS theory,
+# predict-stop after the fact); the HTML report has them too.
+"$ISC" analyze "$STORE" -o results/quickstart.mechanism.txt
+echo "quickstart: mechanism analyses in results/quickstart.mechanism.txt"

@@ -41,7 +41,7 @@ struct RunFlags {
   int rounds = -1, top_k = -1, max_batch = -1, early_stop = -1, top_logprobs = 5;
   int64_t limit = -1;
   int64_t seed = -1;
-  double temperature = -1, top_p = -1;
+  double temperature = -1, top_p = -1, predict_stop = -1;
   bool shuffle = false, no_shuffle = false, skip_bad_lines = false, quiet = false, no_report = false, reuse = false;
   EngineFlags engine;
 };
@@ -65,6 +65,7 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
   if (f.top_p >= 0) s.sampling.top_p = f.top_p;
   if (f.max_batch >= 0) s.max_batch = f.max_batch;
   if (f.early_stop >= 0) s.early_stop_k = f.early_stop;
+  if (f.predict_stop >= 0) s.predict_stop = f.predict_stop;
   if (f.skip_bad_lines) s.skip_bad_lines = true;
   if (!f.hidden_layers.empty()) s.hidden.layers_spec = f.hidden_layers == "none" ? "" : f.hidden_layers;
   if (!f.hidden_positions.empty()) s.hidden.positions = split_commas(f.hidden_positions);
@@ -219,6 +220,10 @@ void register_run(CLI::App& app) {
   cmd->add_option("--top-p", f.top_p, "1 = off")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-batch", f.max_batch, "conversations in flight")->check(CLI::PositiveNumber);
   cmd->add_option("--early-stop", f.early_stop, "stop a conversation whose answer held for K rounds (0 = off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--predict-stop", f.predict_stop,
+                  "stop a conversation once its predicted remaining change (geometric extrapolation of its last two "
+                  "round-to-round changes of the option distribution, or of the score) is below EPS (0 = off)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--top-logprobs", f.top_logprobs, "alternatives stored per token")->check(CLI::NonNegativeNumber);
   cmd->add_option("--toxicity-scorer", f.toxicity_scorer,

@@ -10,6 +10,8 @@ namespace isc::cli {
 
 // "a,b,,c" -> {"a", "b", "c"}: the comma lists of flags such as --conditions and --methods.
 std::vector<std::string> split_commas(const std::string& s);
+// "0.8,0.2" -> {0.8, 0.2}; throws isc::Error "<flag>: 'x' is not a number (expected <expected>)".
+std::vector<double> split_numbers(const std::string& s, const std::string& flag, const std::string& expected);
 
 void register_info(CLI::App& app);
 void register_tokenize(CLI::App& app);
@@ -19,5 +21,7 @@ void register_resume(CLI::App& app);
 void register_report(CLI::App& app);
 void register_export(CLI::App& app);
 void register_concept(CLI::App& app);
+void register_simulate(CLI::App& app);
+void register_analyze(CLI::App& app);
 
 }  // namespace isc::cli

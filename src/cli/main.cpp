@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   isc::cli::register_report(app);
   isc::cli::register_export(app);
   isc::cli::register_concept(app);
+  isc::cli::register_simulate(app);
+  isc::cli::register_analyze(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -61,6 +61,17 @@ Square cholesky_inverse(const Square& l, int64_t k) {
   return inv;
 }
 
+}  // namespace
+
+std::optional<std::vector<double>> inverse_positive_definite(std::vector<double> a, int64_t k) {
+  if (k < 1 || static_cast<int64_t>(a.size()) != k * k)
+    throw Error(fmt::format("inverse: {} values for a {}x{} matrix", a.size(), k, k));
+  if (cholesky(a, k) >= 0) return std::nullopt;
+  return cholesky_inverse(a, k);
+}
+
+namespace {
+
 void check_design(const Matrix& X, size_t ny, const char* fn) {
   if (static_cast<int64_t>(X.data.size()) != X.rows * X.cols)
     throw Error(fmt::format("{}: matrix holds {} values, not rows·cols = {}", fn, X.data.size(), X.rows * X.cols));

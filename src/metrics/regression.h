@@ -2,6 +2,7 @@
 // logistic regression (maximum likelihood, optional L2 penalty) by Newton's method with standard errors.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,10 @@ struct Standardized {
   std::vector<double> mean, scale;
 };
 Standardized standardize(const Matrix& X);
+
+// The inverse of a k×k symmetric positive-definite matrix (row-major), by Cholesky; nullopt when the
+// matrix is not clearly positive definite (singular to rounding). For covariances of other fits.
+std::optional<std::vector<double>> inverse_positive_definite(std::vector<double> a, int64_t k);
 
 // Distribution functions the p-values need (tested against scipy.special / scipy.stats).
 double regularized_incomplete_beta(double a, double b, double x);

@@ -63,6 +63,11 @@ Experiment prepare_experiment(const tasks::RunSpec& spec) {
   add_steered_conditions(e);
   for (const auto& c : e.run.conditions) e.task.condition(c);  // throws for unknown names
   if (e.run.rounds <= 0) e.run.rounds = e.task.rounds;
+  // --predict-stop follows the option distribution, or the score of tasks without options.
+  if (e.run.predict_stop > 0.0 && e.task.kind == tasks::TaskKind::open_generation &&
+      (e.task.scorer.empty() || e.task.scorer == "none" || e.task.scorer == "accuracy"))
+    throw Error(fmt::format("{}: predict_stop needs option probabilities or a per-answer score, and this task "
+                            "has neither (no options, scorer '{}')", e.task.file, e.task.scorer));
   tasks::LoadOptions lo;
   lo.limit = spec.limit;
   lo.categories = spec.categories;

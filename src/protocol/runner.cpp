@@ -15,6 +15,7 @@
 #include "concepts/steering_vectors.h"
 #include "protocol/progress.h"
 #include "protocol/round_uncertainty.h"
+#include "metrics/predicted_change.h"
 #include "protocol/round_seed.h"
 #include "tasks/answer_parser.h"
 #include "tasks/prompt_render.h"
@@ -32,7 +33,27 @@ struct Conversation {
   uint64_t backend_id = 0;
   bool open = false;
   std::vector<RoundRecord> stored;  // finished rounds read from the store (resume)
+  // Per round since the last one without a state: what --predict-stop extrapolates.
+  std::vector<std::vector<double>> states;
 };
+
+// The state --predict-stop follows: the option distribution, or the score where there are no
+// options; empty when the round has neither (e.g. a scorer that returned nothing).
+std::vector<double> stop_state(const RoundRecord& r) {
+  if (!r.option_probs.empty()) return r.option_probs;
+  if (r.score) return {*r.score};
+  return {};
+}
+
+// Appends the round's state; a round without one restarts the history (no extrapolation across it).
+void push_stop_state(std::vector<std::vector<double>>& states, const RoundRecord& r) {
+  std::vector<double> s = stop_state(r);
+  if (s.empty() || (!states.empty() && states.back().size() != s.size())) {
+    states.clear();
+    if (s.empty()) return;
+  }
+  states.push_back(std::move(s));
+}
 
 std::vector<double> normalise_logprobs(const std::vector<double>& lp) {
   if (lp.empty()) return {};
@@ -82,6 +103,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
             throw Error(fmt::format("{}: run {}: conversation ({}, {}) has round {} without round {}", store.path(),
                                     e.run_id, cname, item.item_id, c.stored[k].round, k + 1));
           c.answers.push_back(c.stored[k].answer_index);
+          push_stop_state(c.states, c.stored[k]);
           stopped = stopped || c.stored[k].extra.value("early_stopped", false);
         }
         c.next_round = static_cast<int>(c.stored.size()) + 1;
@@ -291,6 +313,19 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
     }
     for (RoundRecord& rec : records)
       if (auto q = tasks::answer_quality(task, rec.correct, rec.score)) rec.extra["quality"] = *q;
+    // --predict-stop, once the round is scored (a toxicity score is known only now).
+    for (size_t i = 0; i < records.size(); ++i) {
+      Conversation& c = active[i];
+      RoundRecord& rec = records[i];
+      push_stop_state(c.states, rec);
+      if (e.run.predict_stop <= 0.0 || c.next_round > rounds || rec.extra.value("early_stopped", false)) continue;
+      if (metrics::predicted_settled(c.states, e.run.predict_stop)) {
+        rec.extra["early_stopped"] = true;
+        rec.extra["predict_stop"] = {{"remaining", *metrics::predicted_remaining_change(c.states)},
+                                     {"epsilon", e.run.predict_stop}};
+        c.next_round = rounds + 1;
+      }
+    }
     if (e.run.samples.n > 0)
       add_sample_uncertainty(records, contexts, entailment, task.kind == tasks::TaskKind::open_generation ? nullptr : &task,
                              opt.entailment);

@@ -62,6 +62,9 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
   for (const ReportRun& r : runs) concept_summaries.push_back(r.concepts);
   const std::string concepts = concepts_section(summaries, series, concept_summaries);  // "" unless item probes
   const std::string uncertainty = uncertainty_section(summaries, series);  // "" unless some run sampled
+  std::vector<const RunMechanism*> mechanisms;  // pointers: an analysis holds every round pair of its run
+  for (const ReportRun& r : runs) mechanisms.push_back(&r.mechanism);
+  const std::string mechanism = mechanism_section(summaries, series, mechanisms);  // "" unless some run was analysed
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"" << kContentPolicy << "\">"
@@ -71,6 +74,7 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
       << (uncertainty.empty() ? "" : "<a href=\"#uncertainty\">uncertainty</a>")
       << (pronouns.empty() ? "" : "<a href=\"#pronouns\">pronouns</a>")
       << (concepts.empty() ? "" : "<a href=\"#concepts\">concepts</a>")
+      << (mechanism.empty() ? "" : "<a href=\"#mechanism\">mechanism</a>")
       << "<a href=\"#viewer\">conversations</a></nav>\n";
   out << header_section(summaries, options.generated_at) << "\n<main>\n";
   out << curves_section(summaries, series) << "\n";
@@ -80,6 +84,7 @@ void write_html_report(const std::vector<ReportRun>& runs, const HtmlOptions& op
   out << categories_section(summaries, series) << "\n";
   if (!pronouns.empty()) out << pronouns << "\n";
   if (!concepts.empty()) out << concepts << "\n";
+  if (!mechanism.empty()) out << mechanism << "\n";
   out << kViewerControls << "</main>\n";
   out << "<script type=\"application/json\" id=\"isc-meta\">" << script_json(page_meta(runs, series)) << "</script>\n";
   // Data blocks are base64 (inert in a non-script type); ids are built from indices only.

@@ -8,6 +8,7 @@
 #include "concepts/concept_summary.h"
 #include "report/conversation_pack.h"
 #include "report/run_summary.h"
+#include "report/sections.h"
 
 namespace isc::report {
 
@@ -16,6 +17,8 @@ struct ReportRun {
   PackedConversations conversations;
   // Its concept summaries (report/sections.h run_concepts), computed once for table and page.
   std::vector<concepts::ConceptSummary> concepts;
+  // The mechanism analyses (report/sections.h run_mechanism), for the HTML page only.
+  RunMechanism mechanism;
 };
 
 struct HtmlOptions {

@@ -90,6 +90,21 @@ td.na, p.na { color: var(--muted); font-size: 12px; white-space: normal; min-wid
 .corrs { list-style: none; padding: 0; margin: 6px 0 0; font-size: 13px; }
 .legend.rounds { font-size: 12px; margin: 4px 0; }
 .steer-body { display: grid; grid-template-columns: minmax(240px, 440px) minmax(0, 1fr); gap: 12px; align-items: start; }
+.mechanism { margin: 0 0 22px; }
+.mechanism h4 { font-size: 15px; margin: 16px 0 4px; }
+.mechanism h5 { font-size: 14px; margin: 0 0 6px; }
+.mech-part .legend { font-size: 13px; margin: 2px 0 8px; }
+.task-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 560px), 1fr)); gap: 12px; }
+.stop-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 720px), 1fr)); gap: 12px; }
+.task-direction { margin-top: 8px; }
+.mech-task th[scope=row] { white-space: normal; min-width: 120px; }
+.ci { color: var(--muted); }
+.mechanism .card > .scroll + .scroll { margin-top: 12px; }
+.mechanism td .ci { display: block; font-size: 11px; }
+svg.bars { max-width: 620px; }
+svg .whisker { stroke: #222; stroke-width: 1.3; }
+svg .ref-label { font-size: 10px; fill: #444; }
+svg .bar-label { font-size: 11px; }
 @media (max-width: 760px) { .steer-body { grid-template-columns: minmax(0, 1fr); } }
 )CSS";
 }

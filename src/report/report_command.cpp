@@ -57,6 +57,17 @@ void write_tables(const std::vector<ReportRun>& runs, TableFormat format, std::o
       out << "\nrun " << summaries[r].run.run_id << ": " << concepts::to_text(c);
 }
 
+// The mechanism analyses as `isc analyze` runs them by default, with the report's seed (folds, random
+// directions, bootstrap) and bootstrap count, so the page and `isc analyze --seed S --bootstrap B` agree.
+sim::MechanismOptions mechanism_options(const ReportRequest& r) {
+  sim::MechanismOptions o;
+  o.inputs.seed = r.seed;
+  o.task.seed = r.seed;
+  o.theory.seed = r.seed;
+  o.theory.bootstrap_resamples = r.bootstrap;
+  return o;
+}
+
 std::string utc_now() {
   return fmt::format("{:%Y-%m-%d %H:%M UTC}",
                      fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
@@ -86,6 +97,7 @@ void run_report(const ReportRequest& request, std::ostream& table_out) {
                                       packer.add_condition(condition, items, rounds);
                                     });
         run.conversations = packer.finish(run.summary.run.rounds);
+        run.mechanism = run_mechanism(store, id, mechanism_options(request));
       } else {
         run.summary = summarize_run(store, id, options);
       }

@@ -104,6 +104,7 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
   if (!(s.sampling.top_p > 0 && s.sampling.top_p <= 1)) fail("top_p must be in (0, 1]");
   if (s.max_batch < 0) fail("max_batch must be >= 0");
   if (s.early_stop_k < 0) fail("early_stop_k must be >= 0");
+  if (!(s.predict_stop >= 0.0) || !std::isfinite(s.predict_stop)) fail("predict_stop must be a finite number >= 0");
   for (const std::string& p : s.hidden.positions)
     if (p != "answer" && p != "user_end") fail("hidden position '" + p + "' (expected answer or user_end)");
   if (!s.hidden.layers_spec.empty() && s.hidden.positions.empty()) fail("hidden layers given but no positions");
@@ -133,7 +134,7 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
 RunSpec load_run_file(const std::string& path) {
   const YamlMap m(path, load_yaml_file(path), "a run file");
   m.allow_only({"task", "model", "backend", "backend_url", "conditions", "rounds", "limit", "categories", "seed",
-                "shuffle", "sampling", "max_batch", "out", "early_stop_k", "skip_bad_lines", "hidden", "steer",
+                "shuffle", "sampling", "max_batch", "out", "early_stop_k", "predict_stop", "skip_bad_lines", "hidden", "steer",
                 "samples"});
   RunSpec s;
   s.file = path;
@@ -167,6 +168,9 @@ RunSpec load_run_file(const std::string& path) {
   s.max_batch = ranged<int>(m, "max_batch", 0, 0, 1 << 20);
   s.out = m.string("out").value_or("");
   s.early_stop_k = ranged<int>(m, "early_stop_k", 0, 0, 10000);
+  s.predict_stop = m.number("predict_stop").value_or(0.0);
+  if (!(s.predict_stop >= 0.0) || !std::isfinite(s.predict_stop))
+    throw Error(m.position_of("predict_stop") + ": expected 'predict_stop' >= 0 (0 = off)");
   s.skip_bad_lines = m.boolean("skip_bad_lines").value_or(false);
   if (auto h = m.map("hidden")) {
     h->allow_only({"layers", "positions"});
@@ -235,7 +239,7 @@ nlohmann::json steer_json(const std::vector<SteerSpec>& list) {
 }  // namespace
 
 nlohmann::json to_json(const RunSpec& s) {
-  return {{"file", s.file},
+  nlohmann::json j = {{"file", s.file},
           {"task", s.task},
           {"model", s.model},
           {"backend", s.backend},
@@ -257,6 +261,9 @@ nlohmann::json to_json(const RunSpec& s) {
                        {"top_p", s.samples.top_p}, {"max_new_tokens", s.samples.max_new_tokens},
                        {"entailment", s.samples.entailment}, {"entailment_model", s.samples.entailment_model},
                        {"entailment_prompt", s.samples.entailment_prompt}}}};
+  // Written only when on, so the identity of runs without it is what it was before it existed.
+  if (s.predict_stop > 0.0) j["predict_stop"] = s.predict_stop;
+  return j;
 }
 
 RunSpec run_spec_from_json(const nlohmann::json& j) {
@@ -279,6 +286,7 @@ RunSpec run_spec_from_json(const nlohmann::json& j) {
     s.max_batch = j.at("max_batch").get<int>();
     s.out = j.at("out").get<std::string>();
     s.early_stop_k = j.at("early_stop_k").get<int>();
+    s.predict_stop = j.value("predict_stop", 0.0);
     s.skip_bad_lines = j.at("skip_bad_lines").get<bool>();
     // stores written before capture and steering existed have neither key
     if (j.contains("hidden")) {

@@ -66,6 +66,9 @@ struct RunSpec {
   int max_batch = 0;                     // 0 = the backend's default
   std::string out;                       // results store path (as written; relative to the working directory)
   int early_stop_k = 0;                  // 0 = off; else stop a conversation whose answer held for k rounds
+  // 0 = off; else stop a conversation once its predicted remaining change (metrics/predicted_change.h)
+  // is below this: the state is the option distribution, or the score for tasks without options.
+  double predict_stop = 0.0;
   bool skip_bad_lines = false;
   HiddenSpec hidden;
   std::vector<SteerSpec> steer;
