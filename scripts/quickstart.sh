@@ -24,8 +24,8 @@ rm -f results/.quickstart-check.err
 "$ISC" concept score "$STORE" --concept concepts/bias.yaml --limit 1000 --seed 1 -q \
   --directions-out results/quickstart.bias.directions.json
 # The per-round table with the concept statistics, and the HTML report.
-"$ISC" report "$STORE" --html results/quickstart.html
+"$ISC" report "$STORE" --html results/quickstart.html --directions results/quickstart.bias.directions.json
 # The mechanism analyses (latent-concept fit, simulation task with baselines, CL/CS theory,
 # predict-stop after the fact); the HTML report has them too.
-"$ISC" analyze "$STORE" -o results/quickstart.mechanism.txt
+"$ISC" analyze "$STORE" --directions results/quickstart.bias.directions.json -o results/quickstart.mechanism.txt
 echo "quickstart: mechanism analyses in results/quickstart.mechanism.txt"

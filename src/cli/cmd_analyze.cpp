@@ -16,7 +16,7 @@ namespace isc::cli {
 void register_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze", "The mechanism analyses of a stored run (fit, simulation task, CL/CS theory)");
   static std::string store_path, run_id, out_path, stop_list, concept_name, concept_position, uncertainty,
-      fit_list, condition_list;
+      fit_list, condition_list, directions_file;
   static int layer = -1, folds = 5, random_directions = 20, from_round = 1;
   static double l2 = 1.0;
   static int64_t seed = 0, bootstrap = 1000;
@@ -27,6 +27,10 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--concept", concept_name, "concept score name <concept>/<method> (default: the run's first)");
   cmd->add_option("--position", concept_position, "hidden-state position of the concept score (default: its first)");
   cmd->add_option("--layer", layer, "layer of the concept score (default: the deepest scored)");
+  cmd->add_option("--directions", directions_file,
+                  "the concept's direction file (isc concept score --directions-out): adds the simulation task on the "
+                  "projected hidden-state difference")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--uncertainty", uncertainty,
                   "option_entropy or a sampled estimator, e.g. ln_semantic_entropy (default: option entropy where "
                   "there are options, else ln_semantic_entropy)");
@@ -50,6 +54,7 @@ void register_analyze(CLI::App& app) {
     o.inputs.concept_position = concept_position;
     if (layer >= 0) o.inputs.concept_layer = layer;
     o.inputs.uncertainty = uncertainty;
+    o.inputs.directions_file = directions_file;
     if (!fit_list.empty()) o.fit_series = split_commas(fit_list);
     if (!condition_list.empty()) o.conditions = split_commas(condition_list);
     o.inputs.random_directions = random_directions;

@@ -24,6 +24,10 @@ void register_report(CLI::App& app) {
   cmd->add_option("--epsilon", request.epsilon, "convergence tolerance (default 0.01)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--bootstrap", request.bootstrap, "bootstrap resamples per interval (0 = none)");
   cmd->add_option("--seed", request.seed, "bootstrap seed");
+  cmd->add_option("--directions", request.directions_file,
+                  "the concept's direction file (isc concept score --directions-out): the Mechanism section adds the "
+                  "simulation task on the projected hidden-state difference")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("-q,--quiet", quiet, "with --html: do not print the table");
   cmd->callback([] {
     if (!run_id.empty()) request.run_id = run_id;

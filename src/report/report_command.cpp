@@ -65,6 +65,7 @@ sim::MechanismOptions mechanism_options(const ReportRequest& r) {
   o.task.seed = r.seed;
   o.theory.seed = r.seed;
   o.theory.bootstrap_resamples = r.bootstrap;
+  o.inputs.directions_file = r.directions_file;
   return o;
 }
 

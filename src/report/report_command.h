@@ -27,6 +27,9 @@ struct ReportRequest {
   std::uint64_t seed = 0;             // bootstrap seed
   std::size_t chunk_items = 50;       // conversations per compressed viewer chunk
   std::string generated_at;           // header date of the HTML (empty: now, UTC)
+  // The concept's direction file: the Mechanism section adds the simulation task on the projected
+  // hidden-state difference (runs of another model say so in the section). Empty = none.
+  std::string directions_file;
 };
 
 // Throws isc::Error (naming the store) on a missing or malformed store, run or row, and when the

@@ -210,11 +210,13 @@ std::string fit_part(const RunContext& ctx, const sim::MechanismAnalysis& a) {
 
 // ---- simulation task
 
-std::string task_bars(const RunContext& ctx, const sim::ConditionMechanism& m, std::size_t k) {
-  const sim::DirectionResult& d = m.task.forward;
-  if (!m.task.unavailable.empty() || !d.unavailable.empty()) return "";
+// `variant` tells the ids of the scalar-score task ("task") and its projection variant apart.
+std::string task_bars(const RunContext& ctx, const sim::ConditionMechanism& m, const sim::SimulationTaskResult& t,
+                      std::size_t k, const char* variant) {
+  const sim::DirectionResult& d = t.forward;
+  if (!t.unavailable.empty() || !d.unavailable.empty()) return "";
   BarChart chart;
-  chart.id = fmt::format("{}-c{}-task", ctx.id, k);
+  chart.id = fmt::format("{}-c{}-{}", ctx.id, k, variant);
   chart.title = "Out-of-fold accuracy predicting " + d.label + ", " + m.condition;
   chart.x_label = "out-of-fold accuracy (Wilson 95%)";
   const std::string color = ctx.color(m.condition);
@@ -251,7 +253,12 @@ std::string task_part(const RunContext& ctx, const sim::MechanismAnalysis& a) {
                  "<div class=\"card mech-task-card\"{}><h5><span class=\"swatch\" style=\"background:{}\"></span>{}"
                  "</h5>",
                  condition_attribute(m.condition), ctx.color(m.condition), html_escape(m.condition)) +
-             task_bars(ctx, m, k) + mechanism::task_tables(m) + "</div>";
+             task_bars(ctx, m, m.task, k, "task") + mechanism::task_tables(m.task);
+    if (m.task_projection)
+      cards += "<h5 class=\"task-variant\">feature: the projected hidden-state difference (h<sub>t+1</sub> − "
+               "h<sub>t</sub>)·d on the unit concept direction, against unit random directions</h5>" +
+               task_bars(ctx, m, *m.task_projection, k, "taskproj") + mechanism::task_tables(*m.task_projection);
+    cards += "</div>";
   }
   return "<div class=\"mech-part\" data-part=\"task\"><h4>Simulation task, with baselines</h4><p class=\"note\">From "
          "the concept change between two consecutive rounds, predict whether uncertainty decreased (forward), and from "

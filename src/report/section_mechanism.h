@@ -38,7 +38,7 @@ std::string condition_attribute(const std::string& condition);
 // The tables (section_mechanism_tables.cpp).
 std::string theory_table(const RunContext& ctx, const sim::MechanismAnalysis& a);
 std::string fit_tables(const RunContext& ctx, const sim::MechanismAnalysis& a);
-std::string task_tables(const sim::ConditionMechanism& m);  // both directions, or why the task did not run
+std::string task_tables(const sim::SimulationTaskResult& t);  // both directions, or why the task did not run
 std::string stop_table(const sim::ConditionMechanism& m);
 
 }  // namespace isc::report::mechanism

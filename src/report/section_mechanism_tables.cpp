@@ -248,8 +248,7 @@ std::string fit_tables(const RunContext& ctx, const sim::MechanismAnalysis& a) {
   return out;
 }
 
-std::string task_tables(const sim::ConditionMechanism& m) {
-  const sim::SimulationTaskResult& t = m.task;
+std::string task_tables(const sim::SimulationTaskResult& t) {
   if (!t.unavailable.empty()) return "<p class=\"na\">unavailable: " + html_escape(t.unavailable) + "</p>";
   return direction_table(t.forward, "forward", t.options.l2) + direction_table(t.reverse, "reverse", t.options.l2);
 }

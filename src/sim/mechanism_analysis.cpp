@@ -214,6 +214,7 @@ MechanismAnalysis analyze_mechanism(const Store& store, const std::string& run_i
   a.uncertainty_unavailable = in.uncertainty_unavailable;
   a.random_directions = in.random_directions;
   a.random_unavailable = in.random_unavailable;
+  a.projection_unavailable = in.projection_unavailable;
   for (const std::string& name : options.conditions)
     if (std::find(in.run.conditions.begin(), in.run.conditions.end(), name) == in.run.conditions.end())
       throw Error(fmt::format("analyze: run '{}' has no condition '{}'; it has: {}", run_id, name,
@@ -231,6 +232,7 @@ MechanismAnalysis analyze_mechanism(const Store& store, const std::string& run_i
     m.task = simulation_task(c.stored, options.task);
     if (!in.concept_unavailable.empty()) m.task.unavailable = in.concept_unavailable;
     else if (!in.uncertainty_unavailable.empty()) m.task.unavailable = in.uncertainty_unavailable;
+    if (!c.projected.empty()) m.task_projection = simulation_task(c.projected, options.task);
     m.theory = transition_theory(c.carried, options.theory);
     const auto unc = round_means(c.carried, [](const ItemRoundState& s) { return s.uncertainty; });
     if (!unc.empty()) m.curves.push_back(fit_geometric("mean uncertainty (" + in.uncertainty + ")", points(unc)));
@@ -269,6 +271,11 @@ nlohmann::json to_json(const MechanismAnalysis& a) {
                         {"n_items", m.n_items},
                         {"concept_model_fit", to_json(m.fit)},
                         {"simulation_task", to_json(m.task)},
+                        {"simulation_task_projection",
+                         m.task_projection ? to_json(*m.task_projection)
+                                           : nlohmann::json{{"unavailable", a.projection_unavailable.empty()
+                                                                                 ? "no hidden states in this condition"
+                                                                                 : a.projection_unavailable}}},
                         {"transition_theory", to_json(m.theory)},
                         {"geometric_curves", std::move(curves)}};
     if (m.stops_unavailable.empty()) j["predict_stop"] = std::move(stops);
@@ -310,6 +317,8 @@ std::string to_text(const MechanismAnalysis& a) {
     }
     s += to_text(m.fit);
     s += indent(to_text(m.task), 2);
+    if (m.task_projection)
+      s += "  with the projected hidden-state difference as the feature:\n" + indent(to_text(*m.task_projection), 4);
     s += indent(to_text(m.theory), 2);
     for (const GeometricFitResult& g : m.curves) s += indent(to_text(g), 2);
     if (!m.stops_unavailable.empty()) {

@@ -49,6 +49,9 @@ struct ConditionMechanism {
   std::size_t n_items = 0;
   ConceptModelResult fit;
   SimulationTaskResult task;
+  // The same task with the projected hidden-state difference (Δ h·d on the unit concept direction)
+  // as the feature, against unit random directions; present with a direction file.
+  std::optional<SimulationTaskResult> task_projection;
   TransitionTheoryResult theory;
   std::vector<GeometricFitResult> curves;  // mean uncertainty, mean concept score (those present)
   std::vector<StopEvaluation> stops;
@@ -67,6 +70,7 @@ struct MechanismAnalysis {
   std::string uncertainty, uncertainty_unavailable;
   std::size_t random_directions = 0;
   std::string random_unavailable;
+  std::string projection_unavailable;  // why there is no projection variant of the task
   std::vector<ConditionMechanism> conditions;
 };
 

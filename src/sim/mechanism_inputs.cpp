@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "concepts/concept_summary.h"
+#include "concepts/direction_file.h"
 #include "metrics/entropy.h"
 #include "metrics/item_round.h"
 
@@ -71,6 +72,12 @@ std::optional<bool> round_correct(const RoundRecord& r, const ItemRecord& item) 
 bool stopped_early(const RoundRecord& r) {
   const auto it = r.extra.find("early_stopped");
   return it != r.extra.end() && it->is_boolean() && it->get<bool>();
+}
+
+double dot(const std::vector<float>& h, const std::vector<double>& d) {
+  double sum = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) sum += h[i] * d[i];
+  return sum;
 }
 
 double cosine(const std::vector<float>& h, const std::vector<double>& d) {
@@ -134,32 +141,70 @@ MechanismInputs read_mechanism_inputs(const Store& store, const std::string& run
 
   in.uncertainty = choose_uncertainty(rounds, options.uncertainty, &in.uncertainty_unavailable);
 
+  // The concept's own unit direction, for the projection variant.
+  std::vector<double> direction;
+  if (options.directions_file.empty()) {
+    in.projection_unavailable = "no direction file given (isc analyze --directions FILE)";
+  } else if (in.concept_name.empty()) {
+    in.projection_unavailable = in.concept_unavailable;
+  } else {
+    const concepts::ConceptDirections dirs = concepts::load_directions(options.directions_file);
+    const std::string method = in.concept_name.substr(in.concept_name.find('/') + 1);
+    if (dirs.model_sha256 != in.run.model_sha256)
+      throw Error(fmt::format("{}: the directions were learnt on another model ({}) than run '{}' ran ({})",
+                              options.directions_file, dirs.model, run_id, in.run.model));
+    const concepts::LayerDirection* d = dirs.find(in.concept_layer, method);
+    if (!d)
+      throw Error(fmt::format("{}: no '{}' direction at layer {} (the concept score analysed)", options.directions_file,
+                              method, in.concept_layer));
+    direction = d->direction;
+  }
+
   // The control for the concept direction: random directions scored on the same hidden states.
-  std::map<Key, std::vector<double>> random_of;
-  if (!in.concept_name.empty() && options.random_directions > 0) {
+  std::map<Key, std::vector<double>> random_of, projection_of;
+  if (!in.concept_name.empty() && (options.random_directions > 0 || !direction.empty())) {
     const std::vector<HiddenStateRecord> states = store.hidden_states(run_id, in.concept_position, in.concept_layer);
     if (states.empty()) {
+      if (!direction.empty())
+        in.projection_unavailable = fmt::format("the run stored no hidden states at {} layer {}", in.concept_position,
+                                                in.concept_layer);
+      direction.clear();
       in.random_unavailable = fmt::format("the run stored no hidden states at {} layer {} to score random directions on",
                                           in.concept_position, in.concept_layer);
     } else {
       const std::size_t dim = states.front().values.size();
       std::mt19937_64 rng(options.seed);
       std::normal_distribution<double> normal;
+      if (!direction.empty() && direction.size() != dim)
+        throw Error(fmt::format("{}: directions of width {}, the run's hidden states have {}", options.directions_file,
+                                direction.size(), dim));
+      // Unit random directions: the same norm as the concept's, so projections compare.
       std::vector<std::vector<double>> dirs(static_cast<std::size_t>(options.random_directions),
                                             std::vector<double>(dim));
-      for (auto& d : dirs)
-        for (double& v : d) v = normal(rng);
+      for (auto& d : dirs) {
+        double norm = 0.0;
+        for (double& v : d) norm += (v = normal(rng)) * v;
+        for (double& v : d) v /= std::sqrt(norm);
+      }
       for (const HiddenStateRecord& h : states) {
         if (h.values.size() != dim)
           throw Error(fmt::format("{}: hidden state ({}, {}, round {}) has {} values, others {}", store.path(),
                                   h.condition, h.item_id, h.round, h.values.size(), dim));
-        std::vector<double> scores;
+        std::vector<double> scores, projections;
         for (const auto& d : dirs) scores.push_back(cosine(h.values, d));
+        if (!direction.empty()) {
+          projections.push_back(dot(h.values, direction));
+          for (const auto& d : dirs) projections.push_back(dot(h.values, d));
+        }
         random_of[{h.condition, h.item_id, h.round}] = std::move(scores);
+        if (!direction.empty()) projection_of[{h.condition, h.item_id, h.round}] = std::move(projections);
       }
       in.random_directions = dirs.size();
     }
   }
+
+  if (!in.concept_name.empty() && in.random_directions == 0 && in.random_unavailable.empty())
+    in.random_unavailable = "no random directions asked for (--random-directions 0)";
 
   for (const std::string& cname : in.run.conditions) {
     ConditionInputs c;
@@ -184,6 +229,12 @@ MechanismInputs read_mechanism_inputs(const Store& store, const std::string& run
         if (auto f = random_of.find({cname, item_id, r.round}); f != random_of.end()) s.random_concepts = f->second;
         c.stored.push_back(s);
         c.carried.push_back(s);
+        if (auto f = projection_of.find({cname, item_id, r.round}); f != projection_of.end()) {
+          ItemRoundState p = s;
+          p.concept_score = f->second[0];
+          p.random_concepts.assign(f->second.begin() + 1, f->second.end());
+          c.projected.push_back(std::move(p));
+        }
         if (const auto sim = r.extra.find("simulation"); sim != r.extra.end() && sim->is_object()) {
           auto& acc = sim_sum[r.round];
           acc.first += sim->value("posterior", 0.0);

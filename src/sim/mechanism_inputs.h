@@ -25,6 +25,10 @@ struct MechanismInputOptions {
   // option probabilities, else ln_semantic_entropy.
   std::string uncertainty;
   int random_directions = 20;  // random directions scored on the stored hidden states (0 = none)
+  // A direction file of the concept (`isc concept train` / `--directions-out`): adds the projection
+  // of the hidden state on the concept's unit direction (so its round-to-round change is the projected
+  // hidden-state difference), against projections on unit random directions. Empty = none.
+  std::string directions_file;
   std::uint64_t seed = 0;      // of the random directions
 };
 
@@ -32,6 +36,9 @@ struct ConditionInputs {
   std::string condition;
   // Stored rounds only (a conversation that stopped early has no later rows).
   std::vector<ItemRoundState> stored;
+  // With a direction file: the stored rows with concept_score = h·d (d the unit concept direction)
+  // and random_concepts = h·r_j for unit random directions r_j; empty otherwise.
+  std::vector<ItemRoundState> projected;
   // Stored rounds, and an early-stopped conversation's last round carried forward to the run's last
   // round (its final answer), as the report's per-round accuracy counts them.
   std::vector<ItemRoundState> carried;
@@ -52,6 +59,7 @@ struct MechanismInputs {
   std::string uncertainty;          // the source used; empty when the rows have none
   std::string uncertainty_unavailable;
   std::size_t random_directions = 0;  // scored per row (0 when the run stored no hidden states there)
+  std::string projection_unavailable;  // why there are no projections (no direction file, ...)
   std::string random_unavailable;
   std::vector<ConditionInputs> conditions;  // the run's order; conditions without rounds left out
 };

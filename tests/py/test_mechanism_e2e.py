@@ -1,6 +1,7 @@
 # The mechanism analyses end to end on the default model: a BBQ run with hidden states and a scored
 # concept, `isc analyze` checked against numpy / scikit-learn recomputations from the store, a live
 # --predict-stop run against the rule applied to the full run, and bad input.
+import csv
 import json
 import sqlite3
 import subprocess
@@ -44,12 +45,14 @@ hidden:
 """)
     full = d / "full.sqlite"
     isc(isc_bin, root, "run", run, "--out", full, "-q", "--no-report")
+    dirs = d / "bias.directions.json"
     isc(isc_bin, root, "concept", "score", full, "--concept", root / "concepts" / "bias.yaml", "--limit", "120",
-        "--seed", "1", "-q")
+        "--seed", "1", "-q", "--directions-out", dirs)
     stopped = d / "stopped.sqlite"
     isc(isc_bin, root, "run", run, "--out", stopped, "--predict-stop", "0.02", "-q", "--no-report")
-    analysis = json.loads(isc(isc_bin, root, "analyze", full, "--json", "--predict-stop", "0.02,0.005").stdout)
-    return dict(dir=d, run=run, full=full, stopped=stopped, analysis=analysis["runs"][0])
+    analysis = json.loads(isc(isc_bin, root, "analyze", full, "--json", "--predict-stop", "0.02,0.005",
+                              "--directions", dirs).stdout)
+    return dict(dir=d, run=run, full=full, stopped=stopped, dirs=dirs, analysis=analysis["runs"][0])
 
 
 def rounds_of(path):
@@ -137,6 +140,39 @@ def test_simulation_task_pairs_and_full_fit_equal_sklearn_on_the_stored_numbers(
             acc = c["accuracy"]
             assert acc["n"] == len(x) and acc["lower"] <= acc["estimate"] <= acc["upper"]
         assert fwd["random_directions"]["directions"] == 20
+
+
+def test_projected_hidden_state_difference_equals_numpy_on_the_exported_states(work, isc_bin, root, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    out = tmp_path / "hidden"
+    isc(isc_bin, root, "export", work["full"], "--hidden", out)
+    states = np.load(out / "hidden_answer_L30.npy").astype(np.float64)
+    with open(out / "hidden_answer_L30.rows.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    method = work["analysis"]["concept"]["name"].split("/")[1]
+    d = next(x for x in json.loads(work["dirs"].read_text())["directions"]
+             if x["layer"] == 30 and x["method"] == method)
+    proj = {(r["condition"], r["item_id"], int(r["round"])): float(states[int(r["row"])] @ np.asarray(d["direction"]))
+            for r in rows}
+    ent = {(c, i): [option_entropy(r[2]) for r in v] for (c, i), v in rounds_of(work["full"]).items()}
+    for cond in ("baseline", "self-correct"):
+        x, y = [], []
+        for (c, item), u in sorted(ent.items()):
+            if c != cond:
+                continue
+            for t in range(1, ROUNDS):
+                x.append(proj[(c, item, t + 1)] - proj[(c, item, t)])
+                y.append(1 if u[t] - u[t - 1] <= 0 else 0)
+        task = condition(work["analysis"], cond)["simulation_task_projection"]["forward"]
+        assert task["n_pairs"] == len(x) and task["n_positive"] == sum(y)
+        if 0 < sum(y) < len(y):
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-12, max_iter=10000))
+            model.fit(np.array(x)[:, None], np.array(y))
+            assert task["full_fit"]["coefficient"] == pytest.approx(model[-1].coef_[0][0], abs=1e-5)
+        assert task["random_directions"]["directions"] == 20
 
 
 def stop_round(states, eps):
