@@ -71,3 +71,20 @@ def shared_data():
 @pytest.fixture(scope="session")
 def shared_models():
     return ROOT.parent / "shared" / "models"
+
+
+@pytest.fixture(scope="module")
+def artifacts(root):
+    """tests/artifacts/: screenshots the browser tests leave for people to look at (git-ignored)."""
+    d = root / "tests" / "artifacts"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the browser tests of the report."""
+    from report_fixture import start_chromium
+    driver = start_chromium()
+    yield driver
+    driver.quit()

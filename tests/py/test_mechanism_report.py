@@ -6,9 +6,6 @@ import re
 import subprocess
 
 import pytest
-
-from report_fixture import start_chromium
-
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -45,20 +42,6 @@ def simulated_page(isc_bin, root, tmp_path_factory):
     store, html = d / "sim.sqlite", d / "sim.html"
     isc(isc_bin, root, "simulate", "simulations/latent_concept.yaml", "--items", "40", "--rounds", "8", "--out", store)
     return html, report_and_analysis(isc_bin, root, store, html)
-
-
-@pytest.fixture(scope="module")
-def artifacts(root):
-    d = root / "tests" / "artifacts"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = start_chromium()
-    yield driver
-    driver.quit()
 
 
 def open_page(driver, path):

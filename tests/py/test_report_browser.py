@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 from report_fixture import (accuracy_by_round, concept_means, heldout_accuracy, mean_normalized_entropy,
-                            start_chromium, steering_concept_diff, stored_answers, write_fixture)
+                            steering_concept_diff, stored_answers, write_fixture)
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -22,20 +22,6 @@ def fixture_dir(build_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     write_fixture(build_dir, out)
     return out
-
-
-@pytest.fixture(scope="module")
-def artifacts(root):
-    d = root / "tests" / "artifacts"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = start_chromium()
-    yield driver
-    driver.quit()
 
 
 def open_page(driver, path: pathlib.Path, fragment: str = ""):
