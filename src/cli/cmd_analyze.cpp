@@ -16,7 +16,7 @@ namespace isc::cli {
 void register_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze", "The mechanism analyses of a stored run (fit, simulation task, CL/CS theory)");
   static std::string store_path, run_id, out_path, stop_list, concept_name, concept_position, uncertainty,
-      fit_list, condition_list, directions_file;
+      fit_list, condition_list, directions_file, correctness = "answer";
   static int layer = -1, folds = 5, random_directions = 20, from_round = 1;
   static double l2 = 1.0;
   static int64_t seed = 0, bootstrap = 1000;
@@ -36,6 +36,10 @@ void register_analyze(CLI::App& app) {
                   "there are options, else ln_semantic_entropy)");
   cmd->add_option("--fit-series", fit_list,
                   "series the latent-concept model is fitted to: accuracy,concept,uncertainty (default: all present)");
+  cmd->add_option("--correctness", correctness,
+                  "answer (the task's verdict or parsed option, default) or argmax (the option-probability argmax; "
+                  "multiple choice)")
+      ->check(CLI::IsMember({"answer", "argmax"}));
   cmd->add_option("--folds", folds, "k of the item-grouped cross-validation")->check(CLI::Range(2, 1000));
   cmd->add_option("--l2", l2, "L2 penalty of the logistic regressions (sklearn C = 1/l2; 0 = none)")
       ->check(CLI::NonNegativeNumber);
@@ -55,6 +59,7 @@ void register_analyze(CLI::App& app) {
     if (layer >= 0) o.inputs.concept_layer = layer;
     o.inputs.uncertainty = uncertainty;
     o.inputs.directions_file = directions_file;
+    o.inputs.correctness = correctness;
     if (!fit_list.empty()) o.fit_series = split_commas(fit_list);
     if (!condition_list.empty()) o.conditions = split_commas(condition_list);
     o.inputs.random_directions = random_directions;

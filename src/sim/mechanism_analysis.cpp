@@ -212,6 +212,7 @@ MechanismAnalysis analyze_mechanism(const Store& store, const std::string& run_i
   a.concept_unavailable = in.concept_unavailable;
   a.uncertainty = in.uncertainty;
   a.uncertainty_unavailable = in.uncertainty_unavailable;
+  a.correctness = in.correctness;
   a.random_directions = in.random_directions;
   a.random_unavailable = in.random_unavailable;
   a.projection_unavailable = in.projection_unavailable;
@@ -286,7 +287,11 @@ nlohmann::json to_json(const MechanismAnalysis& a) {
                         {"posterior_paper", m.simulated_paper}};
     conds.push_back(std::move(j));
   }
-  nlohmann::json j = {{"store", a.store_path}, {"run_id", a.run.run_id}, {"task", a.run.task}, {"conditions", conds}};
+  nlohmann::json j = {{"store", a.store_path},
+                      {"run_id", a.run.run_id},
+                      {"task", a.run.task},
+                      {"correctness", a.correctness},
+                      {"conditions", conds}};
   if (a.concept_name.empty()) j["concept"] = {{"unavailable", a.concept_unavailable}};
   else j["concept"] = {{"name", a.concept_name}, {"position", a.concept_position}, {"layer", a.concept_layer}};
   if (a.uncertainty.empty()) j["uncertainty"] = {{"unavailable", a.uncertainty_unavailable}};
@@ -303,6 +308,8 @@ std::string to_text(const MechanismAnalysis& a) {
                                             a.concept_layer);
   s += a.uncertainty.empty() ? "  uncertainty: unavailable: " + a.uncertainty_unavailable + "\n"
                              : "  uncertainty: " + a.uncertainty + " (nats)\n";
+  s += a.correctness == "argmax" ? "  correctness: the option-probability argmax against the gold option\n"
+                                 : "  correctness: the task's verdict (or the parsed option against the gold one)\n";
   if (!a.concept_name.empty())
     s += a.random_directions > 0 ? fmt::format("  control: {} random directions in the same hidden states\n",
                                                a.random_directions)

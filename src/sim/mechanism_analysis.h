@@ -68,6 +68,7 @@ struct MechanismAnalysis {
   int concept_layer = 0;
   std::string concept_unavailable;
   std::string uncertainty, uncertainty_unavailable;
+  std::string correctness;  // "answer" | "argmax"
   std::size_t random_directions = 0;
   std::string random_unavailable;
   std::string projection_unavailable;  // why there is no projection variant of the task

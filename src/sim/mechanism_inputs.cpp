@@ -69,6 +69,15 @@ std::optional<bool> round_correct(const RoundRecord& r, const ItemRecord& item) 
   return std::nullopt;
 }
 
+// The option-probability argmax (ties: the lower index) against the gold option.
+std::optional<bool> argmax_correct(const RoundRecord& r, const ItemRecord& item) {
+  if (r.option_probs.empty() || item.gold < 0) return std::nullopt;
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < r.option_probs.size(); ++k)
+    if (r.option_probs[k] > r.option_probs[best]) best = k;
+  return static_cast<int>(best) == item.gold;
+}
+
 bool stopped_early(const RoundRecord& r) {
   const auto it = r.extra.find("early_stopped");
   return it != r.extra.end() && it->is_boolean() && it->get<bool>();
@@ -140,6 +149,12 @@ MechanismInputs read_mechanism_inputs(const Store& store, const std::string& run
   }
 
   in.uncertainty = choose_uncertainty(rounds, options.uncertainty, &in.uncertainty_unavailable);
+  if (options.correctness != "answer" && options.correctness != "argmax")
+    throw Error(fmt::format("analyze: correctness '{}' (expected answer or argmax)", options.correctness));
+  const bool argmax = options.correctness == "argmax";
+  if (argmax && std::none_of(rounds.begin(), rounds.end(), [](const RoundRecord& r) { return !r.option_probs.empty(); }))
+    throw Error(fmt::format("analyze: run '{}' has no option probabilities, so no argmax correctness", run_id));
+  in.correctness = options.correctness;
 
   // The concept's own unit direction, for the projection variant.
   std::vector<double> direction;
@@ -225,7 +240,7 @@ MechanismInputs read_mechanism_inputs(const Store& store, const std::string& run
         s.round = r.round;
         if (auto f = concept_of.find({cname, item_id, r.round}); f != concept_of.end()) s.concept_score = f->second;
         if (!in.uncertainty.empty()) s.uncertainty = round_uncertainty(r, in.uncertainty);
-        s.correct = round_correct(r, *it->second);
+        s.correct = argmax ? argmax_correct(r, *it->second) : round_correct(r, *it->second);
         if (auto f = random_of.find({cname, item_id, r.round}); f != random_of.end()) s.random_concepts = f->second;
         c.stored.push_back(s);
         c.carried.push_back(s);

@@ -24,6 +24,10 @@ struct MechanismInputOptions {
   // extra.uncertainty (e.g. "ln_semantic_entropy"); empty = option entropy where the rounds have
   // option probabilities, else ln_semantic_entropy.
   std::string uncertainty;
+  // What "correct" means for the CL/CS theory and the accuracy series: "answer" (the task's verdict,
+  // or the parsed option against the gold one) or "argmax" (the option-probability argmax against
+  // the gold one: what the model prefers even when its reply names no option; multiple choice only).
+  std::string correctness = "answer";
   int random_directions = 20;  // random directions scored on the stored hidden states (0 = none)
   // A direction file of the concept (`isc concept train` / `--directions-out`): adds the projection
   // of the hidden state on the concept's unit direction (so its round-to-round change is the projected
@@ -56,6 +60,7 @@ struct MechanismInputs {
   std::string concept_name, concept_position;  // empty when the run has no concept scores
   int concept_layer = 0;
   std::string concept_unavailable;  // what to run first when there are none
+  std::string correctness;          // "answer" or "argmax" (MechanismInputOptions::correctness)
   std::string uncertainty;          // the source used; empty when the rows have none
   std::string uncertainty_unavailable;
   std::size_t random_directions = 0;  // scored per row (0 when the run stored no hidden states there)

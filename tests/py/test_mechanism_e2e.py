@@ -99,6 +99,21 @@ def test_cl_cs_and_the_predicted_curve_equal_numpy(work):
             assert rnd["observed"]["estimate"] == pytest.approx(correct[:, t - 1].mean(), abs=1e-12)
 
 
+def test_argmax_correctness_cl_cs_equal_numpy(work, isc_bin, root):
+    gold = {i: g for i, g in table(work["full"], "SELECT item_id, gold FROM items")}
+    a = json.loads(isc(isc_bin, root, "analyze", work["full"], "--json", "--correctness", "argmax",
+                       "--bootstrap", "50").stdout)["runs"][0]
+    assert a["correctness"] == "argmax"
+    for cond in ("baseline", "self-correct"):
+        conv = [(i, v) for (c, i), v in rounds_of(work["full"]).items() if c == cond]
+        correct = np.array([[float(np.argmax(r[2]) == gold[i]) for r in v] for i, v in conv])
+        est = condition(a, cond)["transition_theory"]["estimate"]
+        before, after = correct[:, 0], correct[:, 1]
+        assert est["correct_before"] == before.sum()
+        assert est["correct_to_correct"] == (before * after).sum()
+        assert est["wrong_to_correct"] == ((1 - before) * after).sum()
+
+
 def option_entropy(p):
     p = np.asarray(p, dtype=float)
     p = p[p > 0]
