@@ -9,11 +9,11 @@
 #include <limits>
 #include <cstring>
 
-#include <ATen/Parallel.h>
 
 #include "common/error.h"
 #include "engine/kernels.h"
 #include "engine/kernels_avx512.h"
+#include "engine/parallel_split.h"
 
 namespace isc::kernels {
 
@@ -346,7 +346,7 @@ void attention(const float* q, int64_t ldq, const std::vector<AttentionSpan>& sp
   }
   const int64_t sld = (max_keys + 15) / 16 * 16;
   const int64_t items = static_cast<int64_t>(order.size()) * KV;
-  at::parallel_for(0, items, 1, [&](int64_t b, int64_t e) {
+  parallel_ranges(SplitKind::attention, 0, items, 1, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> scores;
     if (static_cast<int64_t>(scores.size()) < sld * kMaxHeadSet) scores.resize(sld * kMaxHeadSet);
     for (int64_t it = b; it < e; ++it) {

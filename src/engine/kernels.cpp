@@ -9,11 +9,11 @@
 #include <cstring>
 #include <vector>
 
-#include <ATen/Parallel.h>
 #include <fmt/core.h>
 
 #include "common/error.h"
 #include "engine/kernels_avx512.h"
+#include "engine/parallel_split.h"
 
 namespace isc::kernels {
 
@@ -141,7 +141,7 @@ void for_panels(int64_t panels, int64_t work_per_panel, const F& f) {
   const int64_t groups = (panels + kGroup - 1) / kGroup;
   // below ~64k multiply-adds per group a thread costs more than it saves
   const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, work_per_panel * kGroup));
-  at::parallel_for(0, groups, grain, [&](int64_t g0, int64_t g1) {
+  parallel_ranges(SplitKind::matmul, 0, groups, grain, [&](int64_t g0, int64_t g1) {
     f(g0 * kGroup, std::min(panels, g1 * kGroup));
   });
 }
