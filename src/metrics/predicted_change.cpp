@@ -41,4 +41,24 @@ bool predicted_settled(std::span<const std::vector<double>> states, double epsil
   return remaining && *remaining < epsilon;
 }
 
+std::vector<double> stop_state(std::span<const double> option_probs, const std::optional<double>& score) {
+  if (!option_probs.empty()) return {option_probs.begin(), option_probs.end()};
+  if (score) return {*score};
+  return {};
+}
+
+void push_stop_state(std::vector<std::vector<double>>& history, std::vector<double> state) {
+  if (state.empty() || (!history.empty() && history.back().size() != state.size())) history.clear();
+  if (!state.empty()) history.push_back(std::move(state));
+}
+
+std::optional<std::size_t> predicted_stop_index(std::span<const std::vector<double>> states, double epsilon) {
+  std::vector<std::vector<double>> history;
+  for (std::size_t t = 0; t + 1 < states.size(); ++t) {
+    push_stop_state(history, states[t]);
+    if (predicted_settled(history, epsilon)) return t;
+  }
+  return std::nullopt;
+}
+
 }  // namespace isc::metrics

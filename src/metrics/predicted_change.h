@@ -21,8 +21,22 @@ double state_change(std::span<const double> a, std::span<const double> b);
 // nullopt as well with fewer than three states (two changes are needed).
 std::optional<double> predicted_remaining_change(std::span<const std::vector<double>> states);
 
+// The state --predict-stop follows in one round: the option distribution, or the score where there
+// are no options; empty when the round has neither (e.g. a scorer that returned nothing).
+std::vector<double> stop_state(std::span<const double> option_probs, const std::optional<double>& score);
+
+// Appends a round's state to a conversation's history. A round without a state, or with one of
+// another size, restarts the history: the rule never extrapolates across it.
+void push_stop_state(std::vector<std::vector<double>>& history, std::vector<double> state);
+
 // Whether a conversation with these states should stop now: the prediction exists and is < epsilon.
 // Throws isc::Error when epsilon is not > 0 or not finite.
 bool predicted_settled(std::span<const std::vector<double>> states, double epsilon);
+
+// Where a finished conversation would have stopped, one state per round (possibly empty): the first
+// index t < n − 1 after which predicted_settled holds on the history built by push_stop_state up to
+// t; nullopt when it never does (the last round ends the conversation anyway). What a run with
+// --predict-stop epsilon stores, applied after the fact.
+std::optional<std::size_t> predicted_stop_index(std::span<const std::vector<double>> states, double epsilon);
 
 }  // namespace isc::metrics

@@ -288,15 +288,17 @@ bool saturated(const std::vector<double>& eta) {
 
 }  // namespace
 
-double LogisticFit::predict(const double* row) const {
+double LogisticFit::decision(const double* row) const {
   double eta = intercept;
   for (size_t c = 0; c < coef.size(); ++c) {
     double x = row[c];
     if (!column_mean.empty()) x = (x - column_mean[c]) / column_std[c];
     eta += coef[c] * x;
   }
-  return sigmoid(eta);
+  return eta;
 }
+
+double LogisticFit::predict(const double* row) const { return sigmoid(decision(row)); }
 
 LogisticFit logistic_regression(const Matrix& X_in, const std::vector<int>& y, const LogisticOptions& options) {
   check_design(X_in, y.size(), "logistic_regression");

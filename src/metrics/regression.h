@@ -51,7 +51,9 @@ struct LogisticFit {
   // p_values are empty and converged is false.
   bool separated = false;
   double log_likelihood = 0.0;  // at the returned coefficients (without the penalty term)
-  // P(y = 1 | row) for a raw (unstandardised) row.
+  // The linear predictor (log-odds) for a raw (unstandardised) row; > 0 is sklearn's predict() = 1.
+  double decision(const double* row) const;
+  // P(y = 1 | row) for a raw (unstandardised) row: σ(decision(row)).
   double predict(const double* row) const;
 };
 // y in {0, 1}. Throws isc::Error on one class only, shapes that differ, non-finite values, l2 < 0,

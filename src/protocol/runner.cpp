@@ -37,24 +37,6 @@ struct Conversation {
   std::vector<std::vector<double>> states;
 };
 
-// The state --predict-stop follows: the option distribution, or the score where there are no
-// options; empty when the round has neither (e.g. a scorer that returned nothing).
-std::vector<double> stop_state(const RoundRecord& r) {
-  if (!r.option_probs.empty()) return r.option_probs;
-  if (r.score) return {*r.score};
-  return {};
-}
-
-// Appends the round's state; a round without one restarts the history (no extrapolation across it).
-void push_stop_state(std::vector<std::vector<double>>& states, const RoundRecord& r) {
-  std::vector<double> s = stop_state(r);
-  if (s.empty() || (!states.empty() && states.back().size() != s.size())) {
-    states.clear();
-    if (s.empty()) return;
-  }
-  states.push_back(std::move(s));
-}
-
 std::vector<double> normalise_logprobs(const std::vector<double>& lp) {
   if (lp.empty()) return {};
   double mx = lp[0];
@@ -103,7 +85,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
             throw Error(fmt::format("{}: run {}: conversation ({}, {}) has round {} without round {}", store.path(),
                                     e.run_id, cname, item.item_id, c.stored[k].round, k + 1));
           c.answers.push_back(c.stored[k].answer_index);
-          push_stop_state(c.states, c.stored[k]);
+          metrics::push_stop_state(c.states, metrics::stop_state(c.stored[k].option_probs, c.stored[k].score));
           stopped = stopped || c.stored[k].extra.value("early_stopped", false);
         }
         c.next_round = static_cast<int>(c.stored.size()) + 1;
@@ -317,7 +299,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
     for (size_t i = 0; i < records.size(); ++i) {
       Conversation& c = active[i];
       RoundRecord& rec = records[i];
-      push_stop_state(c.states, rec);
+      metrics::push_stop_state(c.states, metrics::stop_state(rec.option_probs, rec.score));
       if (e.run.predict_stop <= 0.0 || c.next_round > rounds || rec.extra.value("early_stopped", false)) continue;
       if (metrics::predicted_settled(c.states, e.run.predict_stop)) {
         rec.extra["early_stopped"] = true;

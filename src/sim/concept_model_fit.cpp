@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "metrics/regression.h"
+#include "sim/latent_concept_model.h"
 
 namespace isc::sim {
 
@@ -18,8 +19,6 @@ namespace {
 
 constexpr double kMaxLogOdds = 12.0;  // p_1 within 6e-6 of 0 or 1
 constexpr double kMaxLogLr = 10.0;    // a likelihood ratio of e^10 per round: a change within one round
-
-double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 struct Line {
   double b = 0.0, c = 0.0, rss = 0.0;

@@ -86,12 +86,6 @@ std::vector<ObservedSeries> fit_series(const ConditionInputs& c, const std::vect
   return out;
 }
 
-std::vector<double> stop_state(const RoundRecord& r) {
-  if (!r.option_probs.empty()) return r.option_probs;
-  if (r.score) return {*r.score};
-  return {};
-}
-
 std::optional<double> mean_of(const std::vector<double>& v) {
   if (v.empty()) return std::nullopt;
   double s = 0.0;
@@ -109,6 +103,10 @@ std::vector<StopEvaluation> evaluate_stops(const ConditionInputs& c, const Mecha
   // Each conversation's rows, states and correctness, in round order.
   std::map<std::string, std::vector<const ItemRoundState*>> states_of;
   for (const ItemRoundState& s : c.stored) states_of[s.item_id].push_back(&s);
+  // What the rule follows, per conversation and round; the same for every ε.
+  std::map<std::string, std::vector<std::vector<double>>> states_per_round;
+  for (const auto& [item_id, list] : c.rounds_by_item)
+    for (const RoundRecord& r : list) states_per_round[item_id].push_back(metrics::stop_state(r.option_probs, r.score));
   const int T = in.run.rounds;
   std::vector<StopEvaluation> out;
   for (double eps : epsilons) {
@@ -120,17 +118,10 @@ std::vector<StopEvaluation> evaluate_stops(const ConditionInputs& c, const Mecha
       if (static_cast<int>(list.size()) != T || list.back().round != T) continue;  // unfinished conversation
       ++e.conversations;
       e.rounds_full += list.size();
-      std::vector<std::vector<double>> states;
       std::size_t stop = list.size() - 1;  // index of the round whose answer is final
-      for (std::size_t t = 0; t + 1 < list.size(); ++t) {
-        std::vector<double> s = stop_state(list[t]);
-        if (s.empty() || (!states.empty() && states.back().size() != s.size())) states.clear();
-        if (!s.empty()) states.push_back(std::move(s));
-        if (!states.empty() && metrics::predicted_settled(states, eps)) {
-          stop = t;
-          ++e.stopped;
-          break;
-        }
+      if (const auto t = metrics::predicted_stop_index(states_per_round.at(item_id), eps)) {
+        stop = *t;
+        ++e.stopped;
       }
       e.rounds_used += stop + 1;
       stop_sum += static_cast<double>(list[stop].round);

@@ -1,6 +1,8 @@
 // Simulating every condition of a spec and applying the --predict-stop rule (see simulation_run.h).
 #include "sim/simulation_run.h"
 
+#include <span>
+
 #include "metrics/predicted_change.h"
 
 namespace isc::sim {
@@ -10,15 +12,10 @@ ConversationStop predict_stop(const SimulatedConversation& c, double epsilon) {
   stop.kept_rounds = static_cast<int>(c.rounds.size());
   if (epsilon <= 0.0) return stop;
   std::vector<std::vector<double>> states;
-  for (const SimulatedRound& r : c.rounds) {
-    states.push_back(r.predictive);
-    // the last round ends the conversation anyway: stopping there saves nothing
-    if (r.round >= static_cast<int>(c.rounds.size())) break;
-    if (metrics::predicted_settled(states, epsilon)) {
-      stop.kept_rounds = r.round;
-      stop.remaining = metrics::predicted_remaining_change(states);
-      break;
-    }
+  for (const SimulatedRound& r : c.rounds) states.push_back(r.predictive);
+  if (const auto t = metrics::predicted_stop_index(states, epsilon)) {
+    stop.kept_rounds = c.rounds[*t].round;
+    stop.remaining = metrics::predicted_remaining_change(std::span(states).first(*t + 1));
   }
   return stop;
 }

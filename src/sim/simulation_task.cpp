@@ -97,11 +97,9 @@ ClassifierResult cross_validate(std::string name, const std::vector<Feature>& fe
     for (std::size_t i = 0; i < n; ++i) {
       if (folds[i] != fold) continue;
       if (fit) {
-        double eta = fit->intercept;
-        for (int64_t c = 0; c < k; ++c)
-          eta += fit->coef[c] * (features[c].values[i] - fit->column_mean[c]) / fit->column_std[c];
-        result.predictions[i] = eta > 0.0 ? 1 : 0;  // sklearn's predict: decision_function > 0
-        result.probabilities[i] = 1.0 / (1.0 + std::exp(-eta));
+        for (int64_t c = 0; c < k; ++c) row[static_cast<std::size_t>(c)] = features[c].values[i];
+        result.predictions[i] = fit->decision(row.data()) > 0.0 ? 1 : 0;  // sklearn's predict: decision_function > 0
+        result.probabilities[i] = fit->predict(row.data());
       } else if (k > 0 && one_class) {
         result.predictions[i] = positives ? 1 : 0;
         result.probabilities[i] = positives ? 1.0 : 0.0;
