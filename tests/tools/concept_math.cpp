@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "json_requests.h"
 #include "concepts/ccs.h"
 #include "concepts/direction_methods.h"
 #include "metrics/correlation.h"
@@ -136,36 +137,6 @@ json run(const json& req) {
   throw isc::Error("concept_math: unknown op '" + op + "'");
 }
 
-json run_caught(const json& req) {
-  try {
-    return run(req);
-  } catch (const isc::Error& e) {
-    return {{"error", e.what()}};
-  }
-}
-
 }  // namespace
 
-int main() {
-  json in;
-  try {
-    in = json::parse(std::string(std::istreambuf_iterator<char>(std::cin), {}));
-  } catch (const json::exception& e) {
-    std::fprintf(stderr, "concept_math: invalid request: %s\n", e.what());
-    return 2;
-  }
-  try {
-    json out;
-    if (in.is_array()) {
-      out = json::array();
-      for (const auto& r : in) out.push_back(run_caught(r));
-    } else {
-      out = run_caught(in);
-    }
-    std::cout << out.dump() << "\n";
-  } catch (const json::exception& e) {
-    std::fprintf(stderr, "concept_math: malformed request: %s\n", e.what());
-    return 2;
-  }
-  return 0;
-}
+int main() { return isc::test_tools::serve_json_requests("concept_math", run); }

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "json_requests.h"
 #include "sim/geometric_fit.h"
 #include "sim/simulation_task.h"
 #include "sim/transition_theory.h"
@@ -90,31 +91,6 @@ json run(const json& req) {
   throw isc::Error("mechanism_math: unknown op '" + op + "'");
 }
 
-json run_caught(const json& req) {
-  try {
-    return run(req);
-  } catch (const isc::Error& e) {
-    return {{"error", e.what()}};
-  }
-}
-
 }  // namespace
 
-int main() {
-  try {
-    const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    const json req = json::parse(text);
-    json out;
-    if (req.is_array()) {
-      out = json::array();
-      for (const json& r : req) out.push_back(run_caught(r));
-    } else {
-      out = run_caught(req);
-    }
-    std::cout << out.dump() << "\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "mechanism_math: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main() { return isc::test_tools::serve_json_requests("mechanism_math", run); }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "json_requests.h"
 #include "metrics/rank_calibration.h"
 #include "metrics/sample_uncertainty.h"
 #include "metrics/selective_prediction.h"
@@ -181,33 +182,6 @@ json run(const json& req) {
   throw isc::Error("uncertainty_math: unknown op '" + op + "'");
 }
 
-json run_one(const json& req) {
-  try {
-    return run(req);
-  } catch (const isc::Error& e) {
-    return json{{"error", e.what()}};
-  } catch (const json::exception& e) {
-    return json{{"error", std::string("uncertainty_math: bad request: ") + e.what()}};
-  }
-}
-
 }  // namespace
 
-int main() {
-  try {
-    const std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    const json req = json::parse(input);
-    json res;
-    if (req.is_array()) {
-      res = json::array();
-      for (const auto& r : req) res.push_back(run_one(r));
-    } else {
-      res = run_one(req);
-    }
-    std::cout << res.dump() << "\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "uncertainty_math: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main() { return isc::test_tools::serve_json_requests("uncertainty_math", run); }
