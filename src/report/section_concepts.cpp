@@ -136,18 +136,12 @@ struct Context {
   const std::vector<Series>* series = nullptr;
   std::size_t run = 0;
   std::string id;  // element id prefix, from indices only
-  // the series index of a condition of this run (its colour and dash), if it has one
-  std::optional<std::size_t> series_of(const std::vector<RunSummary>& runs, const std::string& condition) const {
-    for (std::size_t k = 0; k < series->size(); ++k)
-      if ((*series)[k].run == run && runs[run].conditions[(*series)[k].condition].condition == condition) return k;
-    return std::nullopt;
-  }
+  // the colour and dash of a condition of this run (series.h)
   std::string color(const std::vector<RunSummary>& runs, const std::string& condition) const {
-    const auto k = series_of(runs, condition);
-    return k ? (*series)[*k].color : "#999999";
+    return series_color(*series, runs, run, condition);
   }
   int dash(const std::vector<RunSummary>& runs, const std::string& condition) const {
-    return static_cast<int>(series_of(runs, condition).value_or(0));
+    return static_cast<int>(series_of(*series, runs, run, condition).value_or(0));
   }
 };
 

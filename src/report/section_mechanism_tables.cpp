@@ -10,9 +10,7 @@
 namespace isc::report::mechanism {
 
 std::string RunContext::color(const std::string& condition) const {
-  for (const Series& s : *series)
-    if (s.run == run && (*runs)[run].conditions[s.condition].condition == condition) return s.color;
-  return "#999999";
+  return series_color(*series, *runs, run, condition);
 }
 
 std::string fixed(double v, int digits) {

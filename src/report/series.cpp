@@ -22,6 +22,19 @@ std::string run_label(const std::vector<RunSummary>& runs, std::size_t run) {
   return runs[run].run.run_id;
 }
 
+std::optional<std::size_t> series_of(const std::vector<Series>& series, const std::vector<RunSummary>& runs,
+                                     std::size_t run, const std::string& condition) {
+  for (std::size_t k = 0; k < series.size(); ++k)
+    if (series[k].run == run && runs[run].conditions[series[k].condition].condition == condition) return k;
+  return std::nullopt;
+}
+
+std::string series_color(const std::vector<Series>& series, const std::vector<RunSummary>& runs, std::size_t run,
+                         const std::string& condition) {
+  const auto k = series_of(series, runs, run, condition);
+  return k ? series[*k].color : "#999999";
+}
+
 std::vector<Series> list_series(const std::vector<RunSummary>& runs) {
   std::vector<Series> out;
   for (std::size_t r = 0; r < runs.size(); ++r)

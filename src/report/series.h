@@ -2,6 +2,7 @@
 // label that tells runs apart only when there are several, and a colour from the Okabe–Ito palette.
 #pragma once
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ struct Series {
 const std::vector<std::string>& okabe_ito();
 
 std::vector<Series> list_series(const std::vector<RunSummary>& runs);
+
+// The index in `series` of condition `condition` of run `run`, if it has a series.
+std::optional<std::size_t> series_of(const std::vector<Series>& series, const std::vector<RunSummary>& runs,
+                                     std::size_t run, const std::string& condition);
+// That series' colour; grey for a condition without one.
+std::string series_color(const std::vector<Series>& series, const std::vector<RunSummary>& runs, std::size_t run,
+                         const std::string& condition);
 
 // How a run is named next to its conditions: the model file's stem when the runs' models differ,
 // else the run id.
