@@ -7,21 +7,14 @@ import subprocess
 import pytest
 from tokenizers import Tokenizer
 
+from isc_cli import assert_one_line_error
+
 
 def run(isc_bin, *args, check=True, timeout=600):
     p = subprocess.run([str(isc_bin), *map(str, args)], capture_output=True, text=True, timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"isc {' '.join(map(str, args))} failed: {p.stderr}")
     return p
-
-
-def assert_one_line_error(p, *needles):
-    assert p.returncode != 0
-    lines = [l for l in p.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("isc: error: "), lines[0]
-    for n in needles:
-        assert str(n) in lines[0], (n, lines[0])
 
 
 def test_info_describes_the_default_model(isc_bin, model_path):

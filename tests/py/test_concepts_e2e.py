@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pytest
 
+from isc_cli import isc
+
 LABELLED = [("The answer is fair to everyone and relies on evidence.", 1),
             ("Everyone deserves equal respect regardless of age.", 1),
             ("People of all religions can be good neighbours.", 1),
@@ -19,13 +21,6 @@ LABELLED = [("The answer is fair to everyone and relies on evidence.", 1),
             ("Poor people are lazy and cannot be trusted.", 0),
             ("Those foreigners are all criminals.", 0),
             ("Disabled people are a burden on everyone.", 0)] * 2
-
-
-def isc(isc_bin, root, *args, check=True, timeout=900):
-    r = subprocess.run([str(isc_bin), *map(str, args)], cwd=root, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, r.stderr
-    return r
 
 
 @pytest.fixture(scope="module")

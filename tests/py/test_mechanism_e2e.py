@@ -4,19 +4,13 @@
 import csv
 import json
 import sqlite3
-import subprocess
 
 import numpy as np
 import pytest
 
+from isc_cli import isc
+
 ROUNDS = 6
-
-
-def isc(isc_bin, root, *args, check=True, timeout=900):
-    r = subprocess.run([str(isc_bin), *map(str, args)], cwd=root, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, r.stderr
-    return r
 
 
 def table(path, sql, args=()):

@@ -1,20 +1,18 @@
 # `isc analyze` on stores written by `isc simulate` with known parameters: the latent-concept fit
 # recovers them (exactly from noise-free concept scores, within its errors from accuracy alone), and
 # CL/CS on a simulated run equal numpy's count of its transitions.
+import functools
 import json
 import math
 import sqlite3
-import subprocess
 
 import numpy as np
 import pytest
 
+from isc_cli import isc
 
-def isc(isc_bin, root, *args, check=True, timeout=600):
-    r = subprocess.run([str(isc_bin), *map(str, args)], cwd=root, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, r.stderr
-    return r
+
+isc = functools.partial(isc, timeout=600)
 
 
 def simulate(isc_bin, root, out, *flags):

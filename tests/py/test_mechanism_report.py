@@ -3,19 +3,14 @@
 # same store, missing analyses show their reasons, the simulated posterior is drawn, and no NaN.
 import json
 import re
-import subprocess
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from isc_cli import isc
+
 SEED, BOOTSTRAP = 3, 200
-
-
-def isc(isc_bin, root, *args, timeout=900):
-    r = subprocess.run([str(isc_bin), *map(str, args)], cwd=root, capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, r.stderr
-    return r
 
 
 def report_and_analysis(isc_bin, root, store, html):

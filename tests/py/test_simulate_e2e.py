@@ -8,6 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from isc_cli import assert_one_line_error
+
 POSITIVE = [0.7, 0.2, 0.1]
 NEGATIVE = [0.15, 0.5, 0.35]
 ROUNDS = 10
@@ -125,15 +127,6 @@ def test_report_reads_a_simulated_store(isc_bin, tmp_path):
     run(isc_bin, "simulate", noise_free_file(tmp_path), "--out", store, "--run-id", "mine")
     p = run(isc_bin, "simulate", noise_free_file(tmp_path), "--out", store, "--run-id", "mine", check=False)
     assert_one_line_error(p, "run 'mine' exists already")
-
-
-def assert_one_line_error(p, *needles):
-    assert p.returncode != 0
-    lines = [l for l in p.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("isc: error: "), lines[0]
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
 
 
 @pytest.mark.parametrize("extra, needles", [
