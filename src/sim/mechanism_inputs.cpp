@@ -221,14 +221,20 @@ MechanismInputs read_mechanism_inputs(const Store& store, const std::string& run
   if (!in.concept_name.empty() && in.random_directions == 0 && in.random_unavailable.empty())
     in.random_unavailable = "no random directions asked for (--random-directions 0)";
 
+  // The rounds moved (not copied) into their condition and item, in one pass.
+  std::map<std::string, std::map<std::string, std::vector<RoundRecord>>> by_condition;
+  for (RoundRecord& r : rounds) {
+    std::vector<RoundRecord>& list = by_condition[r.condition][r.item_id];
+    list.push_back(std::move(r));
+  }
   for (const std::string& cname : in.run.conditions) {
     ConditionInputs c;
     c.condition = cname;
     std::map<int, std::pair<double, double>> sim_sum;  // round -> (posterior, paper) sums
     std::map<int, std::size_t> sim_n;
-    for (RoundRecord& r : rounds)
-      if (r.condition == cname) c.rounds_by_item[r.item_id].push_back(r);
-    if (c.rounds_by_item.empty()) continue;
+    const auto grouped = by_condition.find(cname);
+    if (grouped == by_condition.end()) continue;
+    c.rounds_by_item = std::move(grouped->second);
     for (auto& [item_id, list] : c.rounds_by_item) {
       const auto it = item_of.find(item_id);
       if (it == item_of.end())
