@@ -7,7 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "engine/attention.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 namespace {
 

@@ -8,10 +8,10 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "engine/chat_template.h"
-#include "engine/gguf.h"
-#include "engine/safetensors.h"
-#include "engine/tokenizer.h"
+#include "text/chat_template.h"
+#include "formats/gguf.h"
+#include "formats/safetensors.h"
+#include "text/tokenizer.h"
 #include "engine/weights.h"
 
 namespace isc::cli {

@@ -11,8 +11,8 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "engine/gguf.h"
-#include "engine/tokenizer.h"
+#include "formats/gguf.h"
+#include "text/tokenizer.h"
 
 namespace isc::cli {
 

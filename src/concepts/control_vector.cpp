@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "common/error.h"
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 
 namespace isc::concepts {
 

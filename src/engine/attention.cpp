@@ -11,8 +11,8 @@
 
 
 #include "common/error.h"
-#include "engine/kernels.h"
-#include "engine/kernels_avx512.h"
+#include "engine/kernels/kernels.h"
+#include "engine/kernels/avx512/kernels_avx512.h"
 #include "engine/parallel_split.h"
 
 namespace isc::kernels {

@@ -10,7 +10,7 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
-#include "engine/gguf.h"
+#include "formats/gguf.h"
 #include "engine/weights.h"
 
 namespace isc {

@@ -7,11 +7,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/chat_template.h"
+#include "text/chat_template.h"
 #include "engine/model.h"
-#include "engine/model_config.h"
+#include "formats/model_config.h"
 #include "engine/scheduler.h"
-#include "engine/tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace isc {
 

@@ -10,7 +10,7 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 namespace isc {
 

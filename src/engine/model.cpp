@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "engine/attention.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 namespace isc {
 

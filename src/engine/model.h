@@ -8,7 +8,7 @@
 #include <ATen/ATen.h>
 
 #include "engine/kv_cache.h"
-#include "engine/model_config.h"
+#include "formats/model_config.h"
 #include "engine/steering.h"
 #include "engine/weights.h"
 

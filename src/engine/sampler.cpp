@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "common/error.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 namespace isc {
 

@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 #include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace isc {
 

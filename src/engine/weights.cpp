@@ -10,9 +10,9 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
-#include "engine/gguf.h"
-#include "engine/hf_config.h"
-#include "engine/safetensors.h"
+#include "formats/gguf.h"
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
 
 namespace isc {
 namespace {

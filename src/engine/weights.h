@@ -6,8 +6,8 @@
 
 #include <ATen/ATen.h>
 
-#include "engine/kernels.h"
-#include "engine/model_config.h"
+#include "engine/kernels/kernels.h"
+#include "formats/model_config.h"
 
 namespace isc {
 

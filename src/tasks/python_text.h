@@ -1,12 +1,12 @@
 // Python's str.lower() and the \w of Python's re module on str, for text that must be split exactly
-// as scikit-learn splits it (the offline toxicity scorer). Torch-free; built on engine/unicode.h.
+// as scikit-learn splits it (the offline toxicity scorer). Torch-free; built on text/unicode.h.
 #pragma once
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/unicode.h"
+#include "text/unicode.h"
 
 namespace isc::tasks {
 

@@ -13,8 +13,8 @@
 
 #include "common/error.h"
 #include "concepts/control_vector.h"
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 
 namespace isc::concepts {
 namespace {

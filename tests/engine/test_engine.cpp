@@ -6,7 +6,7 @@
 
 #include "backend/embedded.h"
 #include "common/error.h"
-#include "engine/gguf.h"
+#include "formats/gguf.h"
 #include "model_fixture.h"
 
 namespace isc {

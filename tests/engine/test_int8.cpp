@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "model_fixture.h"
 
 namespace isc {

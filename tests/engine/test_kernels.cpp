@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/attention.h"
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 #include "model_fixture.h"
 
 namespace isc {

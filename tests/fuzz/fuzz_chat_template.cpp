@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "engine/chat_template.h"
+#include "text/chat_template.h"
 
 namespace fuzz_chat_template {
 

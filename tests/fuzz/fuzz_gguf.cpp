@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "engine/gguf.h"
+#include "formats/gguf.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bytes = std::make_shared<const std::string>(reinterpret_cast<const char*>(data), size);

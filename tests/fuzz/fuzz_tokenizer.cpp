@@ -11,9 +11,9 @@
 #include <string>
 
 #include "common/error.h"
-#include "engine/pretokenizer.h"
-#include "engine/tokenizer.h"
-#include "engine/utf8.h"
+#include "text/pretokenizer.h"
+#include "text/tokenizer.h"
+#include "text/utf8.h"
 
 namespace {
 

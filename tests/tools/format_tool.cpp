@@ -14,7 +14,7 @@
 #include "common/half.h"
 #include "common/npy.h"
 #include "concepts/control_vector.h"
-#include "engine/gguf_writer.h"
+#include "formats/gguf_writer.h"
 
 namespace {
 

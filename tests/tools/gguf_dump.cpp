@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "engine/gguf.h"
+#include "formats/gguf.h"
 
 namespace {
 

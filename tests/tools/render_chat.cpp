@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "engine/chat_template.h"
+#include "text/chat_template.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "engine/safetensors.h"
+#include "formats/safetensors.h"
 
 namespace {
 

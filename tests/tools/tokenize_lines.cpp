@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "engine/gguf.h"
-#include "engine/tokenizer.h"
+#include "formats/gguf.h"
+#include "text/tokenizer.h"
 
 int main(int argc, char** argv) {
   std::string gguf, json_path;

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/ggml_types.h"
+#include "formats/ggml_types.h"
 
 namespace isc {
 

@@ -1,6 +1,6 @@
 // GGUF v3 serialisation: metadata and tensor infos encoded as they are added, data placed at
 // aligned offsets on write; the file goes to path.part first and is renamed when complete.
-#include "engine/gguf_writer.h"
+#include "formats/gguf_writer.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,6 @@
 // safetensors reader: maps the file, checks the JSON header against the file's size and itself,
 // converts F32/F16/BF16 to float, and joins shards of a model folder into one name index.
-#include "engine/safetensors.h"
+#include "formats/safetensors.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,6 +1,6 @@
-// Kernel dispatch (ISA chosen once per process), weight packing, threading over output columns,
-// and the portable fallbacks: plain loops with the same fixed per-element order as the fast paths.
-#include "engine/kernels.h"
+// Kernel dispatch (ISA chosen once per process), weight packing and threading over output columns;
+// the arithmetic itself lives in one folder per instruction set (portable/, avx512/).
+#include "engine/kernels/kernels.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,7 +12,8 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
-#include "engine/kernels_avx512.h"
+#include "engine/kernels/avx512/kernels_avx512.h"
+#include "engine/kernels/portable/kernels_portable.h"
 #include "engine/parallel_split.h"
 
 namespace isc::kernels {
@@ -32,105 +33,9 @@ std::atomic<int>& isa_slot() {
 
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-// --- portable paths: per output element, k runs in increasing order, one accumulator.
-
-void linear_f32_portable(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, int64_t p0,
-                         int64_t p1, float* y, int64_t ldy, bool accumulate) {
-  const float* wd = static_cast<const float*>(w.data());
-  const int64_t kp = w.k_padded();
-  for (int64_t p = p0; p < p1; ++p) {
-    const float* panel = wd + p * kp * 16;
-    const int64_t cols = std::min<int64_t>(16, w.n() - p * 16);
-    for (int64_t i = 0; i < m; ++i) {
-      float acc[16] = {};
-      for (int64_t k = 0; k < kp; ++k) {
-        const float xv = x[i * ldx + k];
-        for (int c = 0; c < 16; ++c) acc[c] += xv * panel[k * 16 + c];
-      }
-      float* dst = y + i * ldy + p * 16;
-      for (int64_t c = 0; c < cols; ++c) dst[c] = accumulate ? dst[c] + acc[c] : acc[c];
-    }
-  }
-}
-
-void linear_bf16_portable(const uint16_t* x, int64_t m, int64_t ldx, const PackedMatrix& w, int64_t p0,
-                          int64_t p1, float* y, int64_t ldy, bool accumulate) {
-  const uint16_t* wd = static_cast<const uint16_t*>(w.data());
-  const int64_t kp = w.k_padded();
-  for (int64_t p = p0; p < p1; ++p) {
-    const uint16_t* panel = wd + p * kp * 16;
-    const int64_t cols = std::min<int64_t>(16, w.n() - p * 16);
-    for (int64_t i = 0; i < m; ++i) {
-      float acc[16] = {};
-      for (int64_t kk = 0; kk < kp / 2; ++kk) {
-        const float x0 = from_bf16(x[i * ldx + 2 * kk]), x1 = from_bf16(x[i * ldx + 2 * kk + 1]);
-        for (int c = 0; c < 16; ++c) {
-          const uint16_t* pair = panel + kk * 32 + c * 2;
-          acc[c] += x0 * from_bf16(pair[0]) + x1 * from_bf16(pair[1]);
-        }
-      }
-      float* dst = y + i * ldy + p * 16;
-      for (int64_t c = 0; c < cols; ++c) dst[c] = accumulate ? dst[c] + acc[c] : acc[c];
-    }
-  }
-}
-
-// Per activation block: exact int32 Σ x·(q + 128), minus 128·Σx, then the same fp32 steps as the
-// VNNI tile: acc = fma(float(block), x_block_scale, acc) in block order, y = acc · w_scale.
-void linear_i8_portable(const int8_t* x, const float* xs, const int32_t* xsum, int64_t m, int64_t ldx, int64_t ldb,
-                        const PackedMatrix& w, int64_t p0, int64_t p1, float* y, int64_t ldy, bool accumulate) {
-  const uint8_t* wd = static_cast<const uint8_t*>(w.data());
-  const int64_t kp = w.k_padded();
-  for (int64_t p = p0; p < p1; ++p) {
-    const uint8_t* panel = wd + p * kp * 16;
-    const int64_t cols = std::min<int64_t>(16, w.n() - p * 16);
-    for (int64_t i = 0; i < m; ++i) {
-      float acc[16] = {};
-      for (int64_t b = 0; b < kp / kQuantBlock; ++b) {
-        int32_t block[16] = {};
-        for (int64_t k = b * kQuantBlock; k < (b + 1) * kQuantBlock; ++k) {
-          const int32_t xv = x[i * ldx + k];
-          for (int c = 0; c < 16; ++c) block[c] += xv * panel[(k / 4) * 64 + c * 4 + k % 4];
-        }
-        for (int c = 0; c < 16; ++c)
-          acc[c] = std::fma(static_cast<float>(block[c] - 128 * xsum[i * ldb + b]), xs[i * ldb + b], acc[c]);
-      }
-      float* dst = y + i * ldy + p * 16;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float v = acc[c] * w.scales()[p * 16 + c];
-        dst[c] = accumulate ? dst[c] + v : v;
-      }
-    }
-  }
-}
-
-void quantize_blocks_portable(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums) {
-  for (int64_t b = 0; b * kQuantBlock < kp; ++b) {
-    const int64_t k0 = b * kQuantBlock, k1 = std::min(n, k0 + kQuantBlock);
-    float amax = 0.0f;
-    for (int64_t k = k0; k < k1; ++k) amax = std::max(amax, std::fabs(x[k]));
-    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-    int32_t sum = 0;
-    for (int64_t k = k0; k < k0 + kQuantBlock; ++k) {
-      const int32_t v = k < k1 ? static_cast<int32_t>(std::nearbyint(x[k] * inv)) : 0;
-      q[k] = static_cast<int8_t>(v);
-      sum += v;
-    }
-    scales[b] = amax / 127.0f;
-    sums[b] = sum;
-  }
-}
-
 bool use_vnni() {
   static const bool ok = avx512::cpu_has_avx512_vnni();
   return ok && active_isa() != Isa::Portable;
-}
-
-void rms_norm_portable(const float* x, int64_t dim, const float* weight, float eps, float* out) {
-  float s = 0.0f;
-  for (int64_t k = 0; k < dim; ++k) s += x[k] * x[k];
-  const float r = 1.0f / std::sqrt(s / static_cast<float>(dim) + eps);
-  for (int64_t k = 0; k < dim; ++k) out[k] = x[k] * r * weight[k];
 }
 
 // Splits panels [0, panels) over the threads in whole tiles; the split only decides who computes
@@ -184,7 +89,7 @@ float from_bf16(uint16_t b) {
 
 void to_bf16(const float* x, int64_t n, uint16_t* out) {
   if (active_isa() != Isa::Portable) return avx512::to_bf16(x, n, out);
-  for (int64_t i = 0; i < n; ++i) out[i] = to_bf16(x[i]);
+  portable::to_bf16(x, n, out);
 }
 
 void PackedMatrix::Free::operator()(void* p) const { std::free(p); }
@@ -258,7 +163,7 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
     // the kernels read k_padded (== k) columns of x: no conversion needed
     for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
       if (isa != Isa::Portable) avx512::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
-      else linear_f32_portable(x, m, ldx, w, p0, p1, y, ldy, accumulate);
+      else portable::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
     });
     return;
   }
@@ -271,7 +176,7 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
     const uint16_t* xp = xb.data();  // the caller's buffer: worker threads have their own `xb`
     for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
       if (isa == Isa::Avx512Bf16) avx512::linear_bf16(xp, m, kp, w, p0, p1, y, ldy, accumulate);
-      else linear_bf16_portable(xp, m, kp, w, p0, p1, y, ldy, accumulate);
+      else portable::linear_bf16(xp, m, kp, w, p0, p1, y, ldy, accumulate);
     });
     return;
   }
@@ -291,14 +196,14 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
   const bool vnni = use_vnni();
   for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
     if (vnni) avx512::linear_i8(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
-    else linear_i8_portable(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
+    else portable::linear_i8(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
   });
 }
 
 void quantize_blocks(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums) {
   if (kp < n || kp % kQuantBlock) throw Error("quantize_blocks: bad padded length");
   if (active_isa() != Isa::Portable) return avx512::quantize_blocks(x, n, kp, q, scales, sums);
-  quantize_blocks_portable(x, n, kp, q, scales, sums);
+  portable::quantize_blocks(x, n, kp, q, scales, sums);
 }
 
 void rms_norm(const float* x, int64_t m, int64_t dim, int64_t ldx, const float* weight, float eps,
@@ -306,7 +211,7 @@ void rms_norm(const float* x, int64_t m, int64_t dim, int64_t ldx, const float* 
   const bool fast = active_isa() != Isa::Portable;
   for (int64_t i = 0; i < m; ++i) {
     if (fast) avx512::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
-    else rms_norm_portable(x + i * ldx, dim, weight, eps, out + i * ldo);
+    else portable::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
   }
 }
 
@@ -316,11 +221,8 @@ void silu_mul(const float* gu, int64_t m, int64_t hidden, int64_t ldg, float* ou
     const float* g = gu + i * ldg;
     const float* u = g + hidden;
     float* o = out + i * ldo;
-    if (fast) {
-      avx512::silu_mul(g, u, hidden, o);
-    } else {
-      for (int64_t j = 0; j < hidden; ++j) o[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
-    }
+    if (fast) avx512::silu_mul(g, u, hidden, o);
+    else portable::silu_mul(g, u, hidden, o);
   }
 }
 
@@ -342,7 +244,7 @@ void rope(float* x, int64_t m, int64_t heads, int64_t half, int64_t ldx, const f
 
 void exp_inplace(float* x, int64_t n) {
   if (active_isa() != Isa::Portable) return avx512::exp_inplace(x, n);
-  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+  portable::exp_inplace(x, n);
 }
 
 }  // namespace isc::kernels

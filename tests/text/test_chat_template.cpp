@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "engine/chat_template.h"
+#include "text/chat_template.h"
 
 namespace isc {
 namespace {

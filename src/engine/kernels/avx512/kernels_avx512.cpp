@@ -1,6 +1,6 @@
 // AVX-512 matmul tiles and row kernels. A tile of MR rows × NR panels keeps MR·NR accumulators in
 // registers and walks k in one fixed order; tile sizes only decide which lanes run together.
-#include "engine/kernels_avx512.h"
+#include "engine/kernels/avx512/kernels_avx512.h"
 
 #include <cmath>
 #include <cstring>

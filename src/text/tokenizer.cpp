@@ -1,7 +1,7 @@
 // Tokenizer core (added-token splitting, normalise + pre-tokenise, rank-ordered BPE with a per-word
 // cache, llama.cpp's score-ordered SentencePiece merges, decoding) and its two front-ends:
 // GGUF tokenizer.ggml.* metadata and Hugging Face tokenizer.json.
-#include "engine/tokenizer.h"
+#include "text/tokenizer.h"
 
 #include <algorithm>
 #include <array>
@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "engine/gguf.h"
-#include "engine/pretokenizer.h"
-#include "engine/unicode.h"
-#include "engine/utf8.h"
+#include "formats/gguf.h"
+#include "text/pretokenizer.h"
+#include "text/unicode.h"
+#include "text/utf8.h"
 
 namespace isc {
 

@@ -1,6 +1,6 @@
 // Chat templates: family detection from a model's Jinja template text, default-system extraction
 // from its string literals, and the per-family renderers (see chat_template.h for the formats).
-#include "engine/chat_template.h"
+#include "text/chat_template.h"
 
 #include <array>
 #include <cstdint>

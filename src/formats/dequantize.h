@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "engine/ggml_types.h"
+#include "formats/ggml_types.h"
 
 namespace isc {
 

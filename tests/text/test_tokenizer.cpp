@@ -8,10 +8,10 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "engine/pretokenizer.h"
-#include "engine/tokenizer.h"
-#include "engine/unicode.h"
-#include "engine/utf8.h"
+#include "text/pretokenizer.h"
+#include "text/tokenizer.h"
+#include "text/unicode.h"
+#include "text/utf8.h"
 
 namespace {
 

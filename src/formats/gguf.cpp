@@ -1,6 +1,6 @@
 // GGUF parsing and validation: header, metadata (all value types, nested arrays), tensor infos and
 // their data ranges, each checked against the file size before it is read; plus tensor dequantisation.
-#include "engine/gguf.h"
+#include "formats/gguf.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "common/error.h"
-#include "engine/dequantize.h"
+#include "formats/dequantize.h"
 
 namespace isc {
 

@@ -1,4 +1,4 @@
-// Replays every kept fuzz crasher of the engine_io parsers (tests/fuzz/regressions/<fuzzer>/) through
+// Replays every kept fuzz crasher of the formats/ and text/ parsers (tests/fuzz/regressions/<fuzzer>/) through
 // the fuzzer's own entry point, compiled in here under another name: each must now run to the end.
 #include <gtest/gtest.h>
 

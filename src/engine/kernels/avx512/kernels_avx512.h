@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "engine/kernels.h"
+#include "engine/kernels/kernels.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define ISC_HAVE_X86 1

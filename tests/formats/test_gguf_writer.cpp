@@ -14,8 +14,8 @@
 
 #include "common/error.h"
 #include "common/half.h"
-#include "engine/gguf.h"
-#include "engine/gguf_writer.h"
+#include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 
 namespace isc {
 namespace {

@@ -1,6 +1,6 @@
 // The regex engine (parser -> instruction program -> backtracking VM with an explicit stack, so
 // long words never recurse deeply) and the pre-tokenizer / normalizer steps built on it.
-#include "engine/pretokenizer.h"
+#include "text/pretokenizer.h"
 
 #include <algorithm>
 #include <array>
@@ -9,8 +9,8 @@
 #include <limits>
 
 #include "common/error.h"
-#include "engine/unicode.h"
-#include "engine/utf8.h"
+#include "text/unicode.h"
+#include "text/utf8.h"
 
 namespace isc {
 

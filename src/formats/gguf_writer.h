@@ -6,8 +6,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/ggml_types.h"
-#include "engine/gguf.h"
+#include "formats/ggml_types.h"
+#include "formats/gguf.h"
 
 namespace isc {
 

@@ -1,6 +1,6 @@
 // Dequantisation kernels for the ggml block formats isc reads, one plain loop per format so the
 // compiler can vectorise; arithmetic order matches ggml's reference code so results are bit-exact.
-#include "engine/dequantize.h"
+#include "formats/dequantize.h"
 
 #include <array>
 #include <cstring>

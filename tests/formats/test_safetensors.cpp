@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "engine/hf_config.h"
-#include "engine/safetensors.h"
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
 
 namespace isc {
 namespace {

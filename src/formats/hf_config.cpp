@@ -1,6 +1,6 @@
 // Parses a Hugging Face config.json into HfConfig; each field is type-checked so a bad config fails
 // at load time with the field's name instead of producing a wrong model later.
-#include "engine/hf_config.h"
+#include "formats/hf_config.h"
 
 #include <cstdint>
 #include <fstream>

@@ -13,8 +13,8 @@
 
 #include "../fuzz/replay_regressions.h"
 #include "common/error.h"
-#include "engine/dequantize.h"
-#include "engine/gguf.h"
+#include "formats/dequantize.h"
+#include "formats/gguf.h"
 
 namespace isc {
 namespace {

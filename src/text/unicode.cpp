@@ -1,6 +1,6 @@
 // Lookups over the generated Unicode tables: binary search, with a direct table for Latin-1
 // because nearly all tokenizer input is ASCII.
-#include "engine/unicode.h"
+#include "text/unicode.h"
 
 #include <algorithm>
 #include <array>
