@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-# Whole-experiment throughput: `isc run` (BBQ, 5 rounds) against the reference study's loop on
-# llama.cpp (llama-cpp-python, same GGUF): (1) batch 1 with the history re-encoded every round,
-# (2) the same loop reusing llama.cpp's prefix cache. Prints conversations×rounds per second,
-# the ratios, and how often the greedy round-1 answers agree. Usage: see bench/README.md.
+# Whole-experiment throughput: `isc run` (BBQ, 5 rounds; one run per weight dtype, bf16 and int8 by
+# default) against the reference study's loop on llama.cpp (llama-cpp-python, same GGUF): (1) one
+# conversation at a time with the history re-encoded every round, (2) the same loop reusing
+# llama.cpp's prefix cache. Prints conversations×rounds per second, the ratios, and how often the
+# greedy round-1 answers agree. Usage: see bench/README.md.
 import argparse
 import json
 import os
@@ -15,7 +16,8 @@ import time
 
 import jinja2
 from gguf import GGUFReader
-from llama_cpp import Llama
+
+from llama_peer import load_llama
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -77,44 +79,50 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--isc", default=os.path.join(ROOT, "build", "isc"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "SmolLM2-135M-Instruct.Q4_1.gguf"))
-    ap.add_argument("--items", type=int, default=16)
+    ap.add_argument("--items", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--max-batch", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--dtype", default="bf16", help="isc weights: bf16, fp32 or int8")
+    ap.add_argument("--dtype", default="bf16,int8", help="isc weights, one run each: bf16, fp32, int8")
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        wall, rows, items = isc_run(args.isc, args.model, args.items, args.rounds, "self-correct",
-                                    os.path.join(tmp, "bench.sqlite"), args.max_batch, args.dtype)
+    runs = {}
+    for dtype in args.dtype.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            runs[dtype] = isc_run(args.isc, args.model, args.items, args.rounds, "self-correct",
+                                  os.path.join(tmp, "bench.sqlite"), args.max_batch, dtype)
+    # the peer replays the first run's user turns and pre-fills (the same for every dtype)
+    _, rows, _ = runs[args.dtype.split(",")[0]]
     conversations = {}
-    isc_answers = {}
-    for item_id, rnd, user, prefill, answer, _ in rows:
+    for item_id, rnd, user, prefill, _, _ in rows:
         conversations.setdefault(item_id, {})[rnd] = (user, prefill)
-        if rnd == 1:
-            isc_answers[item_id] = answer
     n_rounds = len(rows)
 
     template = GGUFReader(args.model).fields["tokenizer.chat_template"].contents()
-    llm = Llama(model_path=args.model, n_ctx=4096, n_threads=args.threads, n_batch=512, verbose=False)
+    llm = load_llama(args.model, args.threads, n_ctx=4096)
     max_new = lambda r: 125 if r == 1 else 8
     t_full, ref_answers = reference_loop(llm, template, conversations, args.rounds, False, max_new)
     t_cached, _ = reference_loop(llm, template, conversations, args.rounds, True, max_new)
 
-    agree = sum(1 for k, v in isc_answers.items() if ref_answers.get(k) == v)
     result = {
-        "conversations": len(conversations), "rounds_total": n_rounds,
-        "isc_seconds": wall, "isc_rounds_per_s": n_rounds / wall,
+        "conversations": len(conversations), "rounds_total": n_rounds, "threads": args.threads,
         "llamacpp_reencode_seconds": t_full, "llamacpp_reencode_rounds_per_s": n_rounds / t_full,
         "llamacpp_prefix_cache_seconds": t_cached, "llamacpp_prefix_cache_rounds_per_s": n_rounds / t_cached,
-        "speedup_vs_reencode": t_full / wall, "speedup_vs_prefix_cache": t_cached / wall,
-        "round1_answer_agreement": f"{agree}/{len(isc_answers)}",
+        "isc": {},
     }
+    lines = [f"llama.cpp re-encode {n_rounds / t_full:.2f} rounds/s, prefix cache {n_rounds / t_cached:.2f} rounds/s"]
+    for dtype, (wall, rows, _) in runs.items():
+        answers = {item_id: answer for item_id, rnd, _, _, answer, _ in rows if rnd == 1}
+        agree = sum(1 for k, v in answers.items() if ref_answers.get(k) == v)
+        result["isc"][dtype] = {
+            "rounds": len(rows), "seconds": wall, "rounds_per_s": len(rows) / wall,
+            "speedup_vs_reencode": t_full / wall, "speedup_vs_prefix_cache": t_cached / wall,
+            "round1_answer_agreement": f"{agree}/{len(answers)}",
+        }
+        lines.append(f"isc {dtype}: {len(rows) / wall:.2f} rounds/s, ×{t_full / wall:.1f} vs re-encode, "
+                     f"×{t_cached / wall:.1f} vs prefix cache; round-1 greedy answers agree on {agree}/{len(answers)} items")
     print(json.dumps(result, indent=2))
-    print(f"isc {n_rounds / wall:.2f} rounds/s; llama.cpp re-encode {n_rounds / t_full:.2f} rounds/s "
-          f"(isc ×{t_full / wall:.1f}); llama.cpp prefix cache {n_rounds / t_cached:.2f} rounds/s "
-          f"(isc ×{t_cached / wall:.1f}); round-1 greedy answers agree on {agree}/{len(isc_answers)} items",
-          file=sys.stderr)
+    print("\n".join(lines), file=sys.stderr)
 
 
 if __name__ == "__main__":

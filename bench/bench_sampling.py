@@ -16,34 +16,10 @@ import time
 
 import jinja2
 from gguf import GGUFReader
-import llama_cpp
-from llama_cpp import Llama
+
+from llama_peer import load_llama
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def cpu_has_amx():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " amx_" in f.read()
-    except OSError:
-        return False
-
-
-def load_llama(model, threads):
-    """llama-cpp-python 0.3.36 segfaults on AMX CPUs when weights go to its extra (repacked)
-    buffers; model parameter use_extra_bufts = false avoids it."""
-    if cpu_has_amx():
-        default = llama_cpp.llama_model_default_params
-
-        def no_extra_bufts():
-            p = default()
-            p.use_extra_bufts = False
-            return p
-
-        llama_cpp.llama_model_default_params = no_extra_bufts
-        print("bench: AMX CPU, llama.cpp loaded with use_extra_bufts = false", file=sys.stderr)
-    return Llama(model_path=model, n_ctx=8192, n_threads=threads, n_batch=512, verbose=False)
 
 
 def isc_run(isc, model, items, rounds, samples, sample_tokens, entailment, out):
