@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "common/error.h"
+#include "common/file_pages.h"
 #include "formats/gguf.h"
 #include "formats/hf_config.h"
 #include "formats/safetensors.h"
@@ -159,6 +160,7 @@ ModelWeights load_weights_gguf(const GgufFile& f, ModelConfig& c, at::ScalarType
     if (!t) return std::nullopt;
     at::Tensor out = at::empty(t->shape(), at::kFloat);
     f.dequantize_tensor(*t, out.data_ptr<float>());
+    release_file_pages(t->data, t->nbytes);  // read once: the engine keeps its own copy
     return out;
   };
   // llama.cpp's converter interleaves Q/K rows for the Llama family; Qwen2 keeps HF order.
@@ -235,6 +237,7 @@ ModelWeights load_weights_hf_folder(const std::string& dir, ModelConfig& c, at::
     if (!t) return std::nullopt;
     at::Tensor out = at::empty(t->shape, at::kFloat);
     to_float(*t, out.data_ptr<float>());
+    release_file_pages(t->data, t->nbytes);  // read once: the engine keeps its own copy
     return out;
   };
   return assemble(src, hf_name, dir, c, dtype, /*interleaved_qk=*/false);
