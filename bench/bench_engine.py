@@ -2,9 +2,12 @@
 # Whole-engine benchmark: isc (bench/engine_throughput, one process per scenario) against
 # llama-cpp-python on the same GGUF, same machine, same run; prints a table of ratios isc / llama.cpp.
 """Usage: python3 bench/bench_engine.py [--model PATH] [--build-dir DIR] [--dtype bf16[,int8,...]] [--quick]
+                                      [--peer-venv DIR]
 
 Creates bench/.venv from bench/requirements.txt on first use (llama-cpp-python compiles from
-source, ~5 minutes) and re-runs itself inside it. See bench/README.md for what each row measures.
+source, ~5 minutes) and re-runs itself inside it; --peer-venv (or ISC_BENCH_PEER_VENV) names
+another venv with llama-cpp-python to run in instead, e.g. one built for AVX2 only. isc's kernel
+path follows ISC_KERNELS (portable, avx2, avx512, avx512_bf16). See bench/README.md.
 """
 import argparse
 import ctypes
@@ -22,8 +25,17 @@ TEXT = ("The committee met on a rainy Tuesday to discuss the new library, the br
         "for a vote before the end of the afternoon. ")
 
 
-def ensure_venv():
-    """Re-executes inside bench/.venv (made on first use) unless llama_cpp is importable here."""
+def ensure_venv(peer_venv=None):
+    """Re-executes inside bench/.venv (made on first use) unless llama_cpp is importable here; with
+    peer_venv, inside that venv (which must have llama-cpp-python and numpy) unless already there."""
+    if peer_venv:
+        venv = pathlib.Path(peer_venv).resolve()
+        if pathlib.Path(sys.prefix).resolve() != venv:
+            py = venv / "bin" / "python"
+            if not py.exists():
+                sys.exit(f"--peer-venv {venv}: no bin/python there")
+            os.execv(str(py), [str(py), __file__] + sys.argv[1:])
+        return
     try:
         import llama_cpp  # noqa: F401
         return
@@ -161,8 +173,10 @@ def main():
     ap.add_argument("--steps", default=32, type=int, help="timed decode steps")
     ap.add_argument("--quick", action="store_true", help="batch 1 and 64 only, fewer steps")
     ap.add_argument("--json", type=pathlib.Path, help="also write all raw results here")
+    ap.add_argument("--peer-venv", default=os.environ.get("ISC_BENCH_PEER_VENV"),
+                    help="venv whose llama-cpp-python is the peer (default bench/.venv)")
     args = ap.parse_args()
-    ensure_venv()
+    ensure_venv(args.peer_venv)
     args.driver = args.build_dir / "bench" / "engine_throughput"
     if not args.driver.exists():
         subprocess.run(["cmake", "--build", str(args.build_dir), "--target", "engine_throughput"], check=True)
@@ -193,8 +207,10 @@ def main():
     conv = {d: isc(args, d, "conversation", 5, 32, 8) for d in dtypes}
     raw["conversation"] = conv
 
-    print(f"\nisc ({', '.join(dtypes)}; {args.threads} threads) vs llama-cpp-python "
-          f"{__import__('llama_cpp').__version__} on {args.model.name}, same machine, same run\n")
+    kernels = sorted({r["kernels"] for r in raw["prefill_128"].values() if "kernels" in r})
+    print(f"\nisc ({', '.join(dtypes)}; {args.threads} threads; kernels {', '.join(kernels)}) vs llama-cpp-python "
+          f"{__import__('llama_cpp').__version__} ({sys.prefix}) on {args.model.name}, same machine, same run")
+    print(f"llama.cpp: {lc.L.llama_print_system_info().decode().strip()}\n")
     head = "".join(f"{'isc ' + d:>12}" for d in dtypes) + f"{'llama.cpp':>12}" + "".join(f"{'ratio ' + d:>12}" for d in dtypes)
     print(f"{'measure':<44}{head}")
     for name, a, b in rows:

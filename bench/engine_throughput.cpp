@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "engine/engine.h"
+#include "engine/kernels/kernels.h"
 
 namespace {
 
@@ -182,6 +183,7 @@ int run(int argc, char** argv) {
   else throw isc::Error(fmt::format("unknown scenario '{}'", scenario));
   out["dtype"] = opt.dtype;
   out["kv_dtype"] = engine->model().cache_dtype() == at::kChar ? "int8" : engine->model().cache_dtype() == at::kFloat ? "fp32" : "bf16";
+  out["kernels"] = isc::kernels::isa_name(isc::kernels::active_isa());  // ISC_KERNELS, or the best detected
   out["load_seconds"] = load_s;
   out["weight_bytes"] = engine->model().weight_bytes();
   out["memory"] = memory_status();

@@ -1,5 +1,5 @@
 // `isc info MODEL`: what a model file or folder holds (architecture, shapes, tensor types,
-// tokenizer, chat template) without loading the weights.
+// tokenizer, chat template) without loading the weights, and the kernel path this machine uses.
 #include <filesystem>
 #include <map>
 
@@ -12,6 +12,7 @@
 #include "formats/gguf.h"
 #include "formats/safetensors.h"
 #include "text/tokenizer.h"
+#include "engine/kernels/kernels.h"
 #include "engine/weights.h"
 
 namespace isc::cli {
@@ -62,6 +63,8 @@ nlohmann::json info_json(const std::string& path) {
     tmpl = tok.chat_template();
   }
   j["parameters"] = params;
+  // the kernel path a run on this machine would use (ISC_KERNELS, or the CPU's best)
+  j["kernels"] = kernels::isa_name(kernels::active_isa());
   j["tensor_types"] = types;
   if (tmpl.empty()) {
     j["chat_template"] = nullptr;
@@ -108,6 +111,8 @@ void register_info(CLI::App& app) {
     fmt::print("tokenizer    {} tokens, bos {}, eos {}\n", j["tokenizer"]["vocab"].get<int64_t>(),
                j["tokenizer"]["bos"].get<int64_t>(), j["tokenizer"]["eos"].get<int64_t>());
     fmt::print("template     {}\n", j["chat_template"].is_null() ? "none" : j["chat_template"].get<std::string>());
+    fmt::print("kernels      {} (this CPU's best: {}; ISC_KERNELS forces one)\n", j["kernels"].get<std::string>(),
+               kernels::isa_name(kernels::detected_isa()));
   });
 }
 

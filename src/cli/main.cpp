@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "engine/kernels/kernels.h"
 
 int main(int argc, char** argv) {
   // Big blocks (KV caches that grow, activations) always get their own mappings, returned to the
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   isc::cli::register_simulate(app);
   isc::cli::register_analyze(app);
   try {
+    isc::kernels::active_isa();  // a bad ISC_KERNELS is reported here, before any command runs
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

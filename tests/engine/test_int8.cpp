@@ -22,8 +22,9 @@ using kernels::PackedMatrix;
 using kernels::WeightType;
 
 struct IsaGuard {
-  explicit IsaGuard(Isa isa) { kernels::set_isa(isa); }
-  ~IsaGuard() { kernels::set_isa(kernels::detected_isa()); }
+  explicit IsaGuard(Isa isa) : before(kernels::active_isa()) { kernels::set_isa(isa); }
+  ~IsaGuard() { kernels::set_isa(before); }
+  Isa before;
 };
 
 std::vector<float> random_values(int64_t n, uint64_t seed, float scale) {
@@ -75,9 +76,9 @@ std::vector<float> reference(const std::vector<float>& x, int64_t m, const std::
 }
 
 std::vector<Isa> isas() {
-  std::vector<Isa> out{Isa::Portable};
-  if (kernels::detected_isa() >= Isa::Avx512) out.push_back(Isa::Avx512);
-  if (kernels::detected_isa() >= Isa::Avx512Bf16) out.push_back(Isa::Avx512Bf16);
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16})
+    if (isa <= kernels::detected_isa()) out.push_back(isa);
   return out;
 }
 
@@ -111,12 +112,16 @@ TEST(Int8Kernel, RowsAreBitIdenticalWhateverTheBatch) {
   const int64_t n = 96, k = 577, m = 19;
   const std::vector<float> w = random_values(n * k, 3, 0.05f), x = random_values(m * k, 4, 1.0f);
   const PackedMatrix p = PackedMatrix::pack(w.data(), n, k, WeightType::I8);
-  std::vector<float> all(m * n);
-  kernels::linear(x.data(), m, k, p, all.data(), n);
-  for (int64_t i = 0; i < m; ++i) {
-    std::vector<float> one(n);
-    kernels::linear(x.data() + i * k, 1, k, p, one.data(), n);
-    EXPECT_EQ(std::memcmp(one.data(), all.data() + i * n, n * sizeof(float)), 0) << "row " << i;
+  for (Isa isa : isas()) {
+    IsaGuard g(isa);
+    std::vector<float> all(m * n);
+    kernels::linear(x.data(), m, k, p, all.data(), n);
+    for (int64_t i = 0; i < m; ++i) {
+      std::vector<float> one(n);
+      kernels::linear(x.data() + i * k, 1, k, p, one.data(), n);
+      EXPECT_EQ(std::memcmp(one.data(), all.data() + i * n, n * sizeof(float)), 0)
+          << kernels::isa_name(isa) << " row " << i;
+    }
   }
 }
 

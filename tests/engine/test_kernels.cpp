@@ -2,10 +2,13 @@
 // instruction-set path this CPU has; and batch invariance: a row's bits never depend on its batch.
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
+#include <sstream>
 
 #include <fmt/core.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -24,16 +27,42 @@ using kernels::WeightType;
 
 // The ISA paths this machine can run; each test runs on all of them and restores the default.
 std::vector<Isa> isas() {
-  std::vector<Isa> out{Isa::Portable};
-  if (kernels::detected_isa() >= Isa::Avx512) out.push_back(Isa::Avx512);
-  if (kernels::detected_isa() >= Isa::Avx512Bf16) out.push_back(Isa::Avx512Bf16);
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16})
+    if (isa <= kernels::detected_isa()) out.push_back(isa);
   return out;
 }
 
 struct IsaGuard {
-  explicit IsaGuard(Isa isa) { kernels::set_isa(isa); }
-  ~IsaGuard() { kernels::set_isa(kernels::detected_isa()); }
+  explicit IsaGuard(Isa isa) : before(kernels::active_isa()) { kernels::set_isa(isa); }
+  ~IsaGuard() { kernels::set_isa(before); }
+  Isa before;
 };
+
+// The detected path against the kernel's flags in /proc/cpuinfo (Linux; skipped elsewhere), which
+// also reflect what the OS enables: avx2 + fma, then avx512 f/bw/vl/dq, then avx512_bf16.
+TEST(Kernels, DetectedPathMatchesCpuinfo) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  std::set<std::string> flags;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    for (std::string w; words >> w;) flags.insert(w);
+    break;
+  }
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo flags";
+  auto has = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (!flags.count(n)) return false;
+    return true;
+  };
+  Isa expect = Isa::Portable;
+  if (has({"avx2", "fma"})) expect = Isa::Avx2;
+  if (expect == Isa::Avx2 && has({"avx512f", "avx512bw", "avx512vl", "avx512dq"})) expect = Isa::Avx512;
+  if (expect == Isa::Avx512 && has({"avx512_bf16"})) expect = Isa::Avx512Bf16;
+  EXPECT_EQ(kernels::isa_name(kernels::detected_isa()), kernels::isa_name(expect));
+}
 
 at::Tensor randn(std::vector<int64_t> shape, uint64_t seed, double scale = 1.0) {
   at::Generator g = at::detail::createCPUGenerator(seed);
@@ -411,6 +440,17 @@ TEST(ModelBatchInvariance, Int8KvCacheLogitsAreBitIdenticalAloneChunkedAndBatche
 TEST(ModelBatchInvariance, Int8KvCachePortablePathToo) {
   IsaGuard guard(Isa::Portable);
   expect_batch_invariant("bf16+int8kv", 6);
+}
+
+// The AVX2 + FMA path (CPUs without AVX-512), where this CPU has it: bf16 weights on the bf16 cache
+// (FMA tiles on widened bf16, fp32/bf16 attention), fp32 weights, and int8 weights on the int8
+// cache (exact int16 multiply-adds in the matmul and in the attention scores).
+TEST(ModelBatchInvariance, Avx2PathToo) {
+  if (kernels::detected_isa() < Isa::Avx2) GTEST_SKIP() << "this CPU has no AVX2";
+  IsaGuard guard(Isa::Avx2);
+  expect_batch_invariant("bf16", 1000);
+  expect_batch_invariant("fp32", 1000);
+  expect_batch_invariant("int8+int8kv", 1000);
 }
 
 TEST(ModelBatchInvariance, PortablePathToo) {

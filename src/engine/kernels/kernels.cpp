@@ -1,5 +1,5 @@
 // Kernel dispatch (ISA chosen once per process), weight packing and threading over output columns;
-// the arithmetic itself lives in one folder per instruction set (portable/, avx512/).
+// the arithmetic itself lives in one folder per instruction set (portable/, avx2/, avx512/).
 #include "engine/kernels/kernels.h"
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
+#include "engine/kernels/avx2/kernels_avx2.h"
 #include "engine/kernels/avx512/kernels_avx512.h"
 #include "engine/kernels/portable/kernels_portable.h"
 #include "engine/parallel_split.h"
@@ -23,19 +24,57 @@ namespace {
 Isa detect() {
   if (avx512::cpu_has_avx512_bf16()) return Isa::Avx512Bf16;
   if (avx512::cpu_has_avx512()) return Isa::Avx512;
+  if (avx2::cpu_has_avx2()) return Isa::Avx2;
   return Isa::Portable;
 }
 
+constexpr Isa kAllIsas[] = {Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16};
+
+// The path a process starts on: ISC_KERNELS if set, else the best detected. On a bad ISC_KERNELS
+// `error` says why and active_isa() throws it (until a test's set_isa picks a path).
+struct Start {
+  Isa isa = Isa::Portable;
+  std::string error;
+};
+
+Start start_isa() {
+  const Isa best = detect();
+  const char* env = std::getenv("ISC_KERNELS");
+  if (!env || !*env) return {best, {}};
+  for (Isa isa : kAllIsas) {
+    if (isa_name(isa) != env) continue;
+    if (static_cast<int>(isa) > static_cast<int>(best))
+      return {Isa::Portable, fmt::format("ISC_KERNELS={}: this CPU cannot run that kernel path (it has up to {})",
+                                         env, isa_name(best))};
+    return {isa, {}};
+  }
+  return {Isa::Portable,
+          fmt::format("ISC_KERNELS={}: unknown kernel path (use portable, avx2, avx512 or avx512_bf16)", env)};
+}
+
+const Start& start() {
+  static const Start s = start_isa();
+  return s;
+}
+
+// The active path; −1 while a bad ISC_KERNELS is in force.
 std::atomic<int>& isa_slot() {
-  static std::atomic<int> slot{static_cast<int>(detect())};
+  static std::atomic<int> slot{start().error.empty() ? static_cast<int>(start().isa) : -1};
   return slot;
 }
 
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-bool use_vnni() {
+bool has_vnni() {
   static const bool ok = avx512::cpu_has_avx512_vnni();
-  return ok && active_isa() != Isa::Portable;
+  return ok;
+}
+
+// AVX-512 CPUs have AVX2 too; the avx2 kernels fill the gaps of the avx512 path (bf16 without
+// vdpbf16ps, int8 without VNNI), checked rather than assumed.
+bool has_avx2() {
+  static const bool ok = avx2::cpu_has_avx2();
+  return ok;
 }
 
 // Splits panels [0, panels) over the threads in whole tiles; the split only decides who computes
@@ -57,7 +96,11 @@ Isa detected_isa() {
   static const Isa isa = detect();
   return isa;
 }
-Isa active_isa() { return static_cast<Isa>(isa_slot().load(std::memory_order_relaxed)); }
+Isa active_isa() {
+  const int v = isa_slot().load(std::memory_order_relaxed);
+  if (v < 0) throw Error(start().error);
+  return static_cast<Isa>(v);
+}
 void set_isa(Isa isa) {
   if (static_cast<int>(isa) > static_cast<int>(detected_isa()))
     throw Error(fmt::format("kernels: this CPU cannot run the {} path", isa_name(isa)));
@@ -66,6 +109,7 @@ void set_isa(Isa isa) {
 std::string isa_name(Isa isa) {
   switch (isa) {
     case Isa::Portable: return "portable";
+    case Isa::Avx2: return "avx2";
     case Isa::Avx512: return "avx512";
     case Isa::Avx512Bf16: return "avx512_bf16";
   }
@@ -88,7 +132,9 @@ float from_bf16(uint16_t b) {
 }
 
 void to_bf16(const float* x, int64_t n, uint16_t* out) {
-  if (active_isa() != Isa::Portable) return avx512::to_bf16(x, n, out);
+  const Isa isa = active_isa();
+  if (isa >= Isa::Avx512) return avx512::to_bf16(x, n, out);
+  if (isa == Isa::Avx2) return avx2::to_bf16(x, n, out);
   portable::to_bf16(x, n, out);
 }
 
@@ -162,14 +208,26 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
   if (w.type() == WeightType::F32) {
     // the kernels read k_padded (== k) columns of x: no conversion needed
     for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
-      if (isa != Isa::Portable) avx512::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
+      if (isa >= Isa::Avx512) avx512::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
+      else if (isa == Isa::Avx2) avx2::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
       else portable::linear_f32(x, m, ldx, w, p0, p1, y, ldy, accumulate);
     });
     return;
   }
   if (w.type() == WeightType::BF16) {
-    // x rounded to bf16 once, rows padded with zeros to the pair size
     const int64_t kp = w.k_padded();
+    if (isa == Isa::Avx2 || (isa == Isa::Avx512 && has_avx2())) {
+      // x rounded to bf16 but kept as fp32 (what the FMA kernel broadcasts), padded with zeros
+      thread_local std::vector<float> xr;
+      xr.assign(static_cast<size_t>(m * kp), 0.0f);
+      for (int64_t i = 0; i < m; ++i) avx2::round_bf16(x + i * ldx, w.k(), xr.data() + i * kp);
+      const float* xp = xr.data();  // the caller's buffer: worker threads have their own `xr`
+      for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
+        avx2::linear_bf16(xp, m, kp, w, p0, p1, y, ldy, accumulate);
+      });
+      return;
+    }
+    // x rounded to bf16 once, rows padded with zeros to the pair size
     thread_local std::vector<uint16_t> xb;
     xb.assign(static_cast<size_t>(m * kp), 0);
     for (int64_t i = 0; i < m; ++i) to_bf16(x + i * ldx, w.k(), xb.data() + i * kp);
@@ -181,6 +239,7 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
     return;
   }
   // I8: every row quantised on its own in blocks (bytes, scales, sums), then exact integer sums
+  // (the same integers and fp32 steps on every path, so every path gives the same bits)
   const int64_t kp = w.k_padded(), nb = kp / kQuantBlock;
   thread_local std::vector<int8_t> xq;
   thread_local std::vector<float> xs;
@@ -193,35 +252,41 @@ void linear(const float* x, int64_t m, int64_t ldx, const PackedMatrix& w, float
   const int8_t* xp = xq.data();  // the caller's buffers: worker threads have their own
   const float* sp = xs.data();
   const int32_t* up = xsum.data();
-  const bool vnni = use_vnni();
+  const bool vnni = isa >= Isa::Avx512 && has_vnni();
+  const bool madd = !vnni && (isa == Isa::Avx2 || (isa >= Isa::Avx512 && has_avx2()));
   for_panels(w.panels(), work, [&](int64_t p0, int64_t p1) {
     if (vnni) avx512::linear_i8(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
+    else if (madd) avx2::linear_i8(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
     else portable::linear_i8(xp, sp, up, m, kp, nb, w, p0, p1, y, ldy, accumulate);
   });
 }
 
 void quantize_blocks(const float* x, int64_t n, int64_t kp, int8_t* q, float* scales, int32_t* sums) {
   if (kp < n || kp % kQuantBlock) throw Error("quantize_blocks: bad padded length");
-  if (active_isa() != Isa::Portable) return avx512::quantize_blocks(x, n, kp, q, scales, sums);
+  const Isa isa = active_isa();
+  if (isa >= Isa::Avx512) return avx512::quantize_blocks(x, n, kp, q, scales, sums);
+  if (isa == Isa::Avx2) return avx2::quantize_blocks(x, n, kp, q, scales, sums);
   portable::quantize_blocks(x, n, kp, q, scales, sums);
 }
 
 void rms_norm(const float* x, int64_t m, int64_t dim, int64_t ldx, const float* weight, float eps,
               float* out, int64_t ldo) {
-  const bool fast = active_isa() != Isa::Portable;
+  const Isa isa = active_isa();
   for (int64_t i = 0; i < m; ++i) {
-    if (fast) avx512::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
+    if (isa >= Isa::Avx512) avx512::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
+    else if (isa == Isa::Avx2) avx2::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
     else portable::rms_norm(x + i * ldx, dim, weight, eps, out + i * ldo);
   }
 }
 
 void silu_mul(const float* gu, int64_t m, int64_t hidden, int64_t ldg, float* out, int64_t ldo) {
-  const bool fast = active_isa() != Isa::Portable;
+  const Isa isa = active_isa();
   for (int64_t i = 0; i < m; ++i) {
     const float* g = gu + i * ldg;
     const float* u = g + hidden;
     float* o = out + i * ldo;
-    if (fast) avx512::silu_mul(g, u, hidden, o);
+    if (isa >= Isa::Avx512) avx512::silu_mul(g, u, hidden, o);
+    else if (isa == Isa::Avx2) avx2::silu_mul(g, u, hidden, o);
     else portable::silu_mul(g, u, hidden, o);
   }
 }
@@ -243,7 +308,9 @@ void rope(float* x, int64_t m, int64_t heads, int64_t half, int64_t ldx, const f
 }
 
 void exp_inplace(float* x, int64_t n) {
-  if (active_isa() != Isa::Portable) return avx512::exp_inplace(x, n);
+  const Isa isa = active_isa();
+  if (isa >= Isa::Avx512) return avx512::exp_inplace(x, n);
+  if (isa == Isa::Avx2) return avx2::exp_inplace(x, n);
   portable::exp_inplace(x, n);
 }
 

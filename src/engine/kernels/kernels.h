@@ -9,12 +9,17 @@
 namespace isc::kernels {
 
 // Which instruction set the kernels run on; chosen once per process, never per call or per shape,
-// so a row's result cannot depend on the batch it arrived in.
-enum class Isa { Portable, Avx512, Avx512Bf16 };
+// so a row's result cannot depend on the batch it arrived in. Ordered: each path needs the CPU
+// features of the ones before it.
+enum class Isa { Portable, Avx2, Avx512, Avx512Bf16 };
+// The path in use: the environment's ISC_KERNELS (portable, avx2, avx512, avx512_bf16) if set,
+// else the best this CPU has. A name that is unknown or that the CPU cannot run is an Error
+// (thrown by the first call, and by every call after it).
 Isa active_isa();
 std::string isa_name(Isa isa);
-// Tests: run the portable fallback (or back to the detected best) on this machine.
+// Tests: switch to another path this CPU can run (Error otherwise).
 void set_isa(Isa isa);
+// The best path this CPU has (ISC_KERNELS aside).
 Isa detected_isa();
 
 enum class WeightType { F32, BF16, I8 };
@@ -86,7 +91,7 @@ uint16_t to_bf16(float f);
 float from_bf16(uint16_t b);
 void to_bf16(const float* x, int64_t n, uint16_t* out);
 
-// exp on the active ISA's path (vectorised on AVX-512): used by softmax and SiLU.
+// exp on the active ISA's path (vectorised on AVX2 and AVX-512): used by softmax and SiLU.
 void exp_inplace(float* x, int64_t n);
 
 }  // namespace isc::kernels
