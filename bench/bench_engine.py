@@ -68,8 +68,10 @@ class LlamaCpp:
 
     def __init__(self, model_path, threads):
         import llama_cpp as L
+        from llama_peer import avoid_amx_buffers
         self.L = L
         L.llama_backend_init()
+        avoid_amx_buffers()  # AMX CPUs: use_extra_bufts = false, or llama-cpp-python 0.3.36 crashes
         mp = L.llama_model_default_params()
         self.model = L.llama_model_load_from_file(str(model_path).encode(), mp)
         if not self.model:
