@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -132,6 +133,12 @@ struct BackendInfo {
   int dim = 0;               // width of the residual stream; 0 = unknown
 };
 
+// A streamed turn (Backend::submit_turn) once it has finished: the request as submitted, and its result.
+struct FinishedTurn {
+  TurnRequest request;
+  TurnResult result;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -141,6 +148,30 @@ class Backend {
   // Runs all requests together (an embedded engine batches them); results in request order.
   // Throws isc::Error for bad requests (unknown conversation, prompt longer than the context).
   virtual std::vector<TurnResult> run_turns(const std::vector<TurnRequest>& requests) = 0;
+
+  // Streaming, for callers that keep feeding work as results come back (the runner submits a
+  // conversation's next turn as soon as its last one is recorded, so no conversation waits for the
+  // longest generation of a batch). submit_turn queues a turn (at most one per conversation);
+  // collect waits until at least `min_ready` submitted turns have finished (fewer when fewer are
+  // left) and returns every finished one, in finishing order. Results are those run_turns gives.
+  // The defaults are for backends that cannot stream: the queued turns run in one run_turns call
+  // when collected. Throws isc::Error like run_turns (a bad request at the latest when collected).
+  virtual void submit_turn(TurnRequest request) { queued_turns_.push_back(std::move(request)); }
+  virtual std::vector<FinishedTurn> collect(size_t min_ready = 1) {
+    (void)min_ready;  // all of them are run at once
+    std::vector<FinishedTurn> out;
+    if (queued_turns_.empty()) return out;
+    std::vector<TurnRequest> requests = std::exchange(queued_turns_, {});
+    std::vector<TurnResult> results = run_turns(requests);
+    if (results.size() != requests.size())
+      throw Error(info().name + " backend: " + std::to_string(results.size()) + " results for " +
+                  std::to_string(requests.size()) + " turns");
+    for (size_t i = 0; i < requests.size(); ++i) out.push_back({std::move(requests[i]), std::move(results[i])});
+    return out;
+  }
+  // Drops every submitted turn not yet collected (a caller giving up with turns in flight). Their
+  // conversations may or may not have taken the turn: close them.
+  virtual void discard_turns() { queued_turns_.clear(); }
   // Rebuilds conversations (just opened) from their finished turns, in one batch; afterwards
   // they continue exactly as if they had never been interrupted.
   virtual void restore_conversations(const std::vector<std::pair<uint64_t, std::vector<RestoredTurn>>>& turns) = 0;
@@ -149,6 +180,9 @@ class Backend {
   virtual std::vector<std::map<int, std::vector<float>>> text_hidden_states(const std::vector<TextStateRequest>&) {
     throw Error(info().name + " backend: hidden states are not available through this backend");
   }
+
+ private:
+  std::vector<TurnRequest> queued_turns_;  // the default streaming: submitted, not yet collected
 };
 
 }  // namespace isc

@@ -1,5 +1,7 @@
 // EmbeddedBackend renders each conversation with the model's chat template and appends only the
 // text beyond what its cache already holds; pre-fills and continuation scoring map onto jobs.
+// Every turn, batched (run_turns) or streamed (submit_turn/collect), is a job on the engine's one
+// queue, so all of them share forward passes; a turn is returned once its samples are done too.
 #include "backend/embedded.h"
 
 #include <algorithm>
@@ -68,6 +70,15 @@ uint64_t EmbeddedBackend::open_conversation() {
 void EmbeddedBackend::close_conversation(uint64_t id) {
   auto it = conversations_.find(id);
   if (it == conversations_.end()) return;
+  if (it->second.turn) drop_turn(it->second.turn);
+  for (auto r = ready_.begin(); r != ready_.end();) {  // a finished turn nobody will collect
+    if (turns_.at(*r).request.conversation == id) {
+      turns_.erase(*r);
+      r = ready_.erase(r);
+    } else {
+      ++r;
+    }
+  }
   engine_->release(it->second.sequence);
   conversations_.erase(it);
 }
@@ -104,138 +115,235 @@ std::vector<int32_t> EmbeddedBackend::tokens_to_append(Conversation& c, const st
   return ids;
 }
 
-std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest>& requests) {
-  const auto t0 = std::chrono::steady_clock::now();
+uint64_t EmbeddedBackend::start_turn(TurnRequest request, bool streamed) {
+  const TurnRequest& r = request;
   const Tokenizer& tok = engine_->tokenizer();
-  std::vector<SequenceId> seqs;
-  std::vector<GenerationJob> jobs;
-  std::vector<std::vector<ChatMessage>> next_messages;
-  std::vector<int64_t> kept(requests.size());
-  for (const TurnRequest& r : requests) {
-    Conversation& c = get(r.conversation);
-    std::vector<ChatMessage> msgs = c.messages;
-    if (msgs.empty() && !r.system_message.empty()) msgs.push_back({"system", r.system_message});
-    msgs.push_back({"user", r.user_message});
-    const std::string text = engine_->chat_template().render(msgs, /*add_generation_prompt=*/true, r.assistant_prefill);
-    GenerationJob j;
-    size_t text_from = 0;
-    j.append = tokens_to_append(c, text, &kept[seqs.size()], &text_from);
-    if (j.append.empty()) throw Error("a turn must add at least one token to the conversation");
-    for (const std::string& position : r.hidden_positions) {
-      int64_t offset = -1;
-      if (position == "user_end") {
-        // the user message as the template wrote it: its last occurrence before the generation prompt
-        const std::string& u = r.user_message;
-        const size_t at = u.empty() ? std::string::npos : text.rfind(u);
-        if (at == std::string::npos || at + u.size() <= text_from)
-          throw Error("user_end hidden state: the user message is not in the new part of the rendered prompt");
-        offset = token_ending_at(tok, j.append, text, text_from, at + u.size());
-        if (offset < 0) throw Error("user_end hidden state: no token ends the user message");
-      } else if (position != "answer") {
-        throw Error(fmt::format("hidden state position '{}' (expected answer or user_end)", position));
-      }
-      for (int layer : r.hidden_layers) j.hidden_points.push_back({offset, layer});
+  Conversation& c = get(r.conversation);
+  if (c.turn) throw Error(fmt::format("conversation {} already has a turn in flight", r.conversation));
+  std::vector<ChatMessage> msgs = c.messages;
+  if (msgs.empty() && !r.system_message.empty()) msgs.push_back({"system", r.system_message});
+  msgs.push_back({"user", r.user_message});
+  const std::string text = engine_->chat_template().render(msgs, /*add_generation_prompt=*/true, r.assistant_prefill);
+  GenerationJob j;
+  size_t text_from = 0;
+  int64_t kept = 0;
+  j.append = tokens_to_append(c, text, &kept, &text_from);
+  if (j.append.empty()) throw Error("a turn must add at least one token to the conversation");
+  for (const std::string& position : r.hidden_positions) {
+    int64_t offset = -1;
+    if (position == "user_end") {
+      // the user message as the template wrote it: its last occurrence before the generation prompt
+      const std::string& u = r.user_message;
+      const size_t at = u.empty() ? std::string::npos : text.rfind(u);
+      if (at == std::string::npos || at + u.size() <= text_from)
+        throw Error("user_end hidden state: the user message is not in the new part of the rendered prompt");
+      offset = token_ending_at(tok, j.append, text, text_from, at + u.size());
+      if (offset < 0) throw Error("user_end hidden state: no token ends the user message");
+    } else if (position != "answer") {
+      throw Error(fmt::format("hidden state position '{}' (expected answer or user_end)", position));
     }
-    if (r.steering) {
-      const int64_t n = static_cast<int64_t>(j.append.size());
-      j.append_steering.push_back({steering_first_row(r.steering_positions, n), n, r.steering});
-      j.generation_steering = r.steering;
-    }
-    j.max_new_tokens = r.sampling.max_new_tokens;
-    j.sampler = SamplerSettings{r.sampling.temperature, r.sampling.top_k, r.sampling.top_p, r.sampling.seed};
-    j.stop_tokens = engine_->end_of_turn_tokens();
-    j.stop_strings = r.sampling.stop;
-    j.top_logprobs = r.sampling.top_logprobs;
-    for (const std::string& s : r.score_continuations) {
-      auto ids = tok.encode(s, /*parse_special=*/false);
-      if (ids.empty()) throw Error(fmt::format("continuation '{}' has no tokens", s));
-      j.score_continuations.push_back(std::move(ids));
-    }
-    seqs.push_back(c.sequence);
-    jobs.push_back(std::move(j));
-    next_messages.push_back(std::move(msgs));
+    for (int layer : r.hidden_layers) j.hidden_points.push_back({offset, layer});
   }
-
-  std::vector<GenerationResult> out = engine_->run(seqs, jobs);
-
-  std::vector<TurnResult> results(requests.size());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const GenerationResult& g = out[i];
-    TurnResult& r = results[i];
-    SampledAnswer answer = decode_answer(tok, g, requests[i].sampling.stop);
-    r.text = std::move(answer.text);
-    r.tokens = std::move(answer.tokens);
-    r.finish_reason = std::move(answer.finish_reason);
-    r.prompt_tokens = jobs[i].append;
-    r.cache_kept = kept[i];
-    r.generated_cached = static_cast<int64_t>(g.cached_tokens.size() - jobs[i].append.size());
-    r.prefilled_tokens = g.prefilled;
-    r.context_tokens = static_cast<int64_t>(engine_->tokens(seqs[i]).size());
-    r.continuation_logprobs = g.continuation_logprobs;
-    const GenerationJob& job = jobs[i];
-    for (size_t p = 0; p < job.hidden_points.size(); ++p) {
-      const std::string& position = requests[i].hidden_positions[p / requests[i].hidden_layers.size()];
-      r.hidden.push_back({position, job.hidden_points[p].layer, g.hidden[p]});
-    }
-    r.seconds = seconds;
-    Conversation& c = get(requests[i].conversation);
-    c.messages = std::move(next_messages[i]);
-    c.messages.push_back({"assistant", requests[i].assistant_prefill + r.text});
+  if (r.steering) {
+    const int64_t n = static_cast<int64_t>(j.append.size());
+    j.append_steering.push_back({steering_first_row(r.steering_positions, n), n, r.steering});
+    j.generation_steering = r.steering;
   }
-  run_samples(requests, seqs, jobs, kept, results);
-  return results;
+  j.max_new_tokens = r.sampling.max_new_tokens;
+  j.sampler = SamplerSettings{r.sampling.temperature, r.sampling.top_k, r.sampling.top_p, r.sampling.seed};
+  j.stop_tokens = engine_->end_of_turn_tokens();
+  j.stop_strings = r.sampling.stop;
+  j.top_logprobs = r.sampling.top_logprobs;
+  for (const std::string& s : r.score_continuations) {
+    auto ids = tok.encode(s, /*parse_special=*/false);
+    if (ids.empty()) throw Error(fmt::format("continuation '{}' has no tokens", s));
+    j.score_continuations.push_back(std::move(ids));
+  }
+  const Engine::JobTicket ticket = engine_->submit(c.sequence, j);
+  const uint64_t id = next_turn_++;
+  Turn& t = turns_[id];
+  t.streamed = streamed;
+  t.sequence = c.sequence;
+  t.job = std::move(j);
+  t.kept = kept;
+  t.next_messages = std::move(msgs);
+  t.started = std::chrono::steady_clock::now();
+  t.request = std::move(request);
+  engine_jobs_[ticket] = {id, -1, 0};
+  c.turn = id;
+  if (streamed) ++streamed_open_;
+  return id;
+}
+
+void EmbeddedBackend::turn_job_finished(Turn& t, GenerationResult& g) {
+  const Tokenizer& tok = engine_->tokenizer();
+  TurnResult& r = t.result;
+  SampledAnswer answer = decode_answer(tok, g, t.request.sampling.stop);
+  r.text = std::move(answer.text);
+  r.tokens = std::move(answer.tokens);
+  r.finish_reason = std::move(answer.finish_reason);
+  r.prompt_tokens = t.job.append;
+  r.cache_kept = t.kept;
+  r.generated_cached = static_cast<int64_t>(g.cached_tokens.size() - t.job.append.size());
+  r.prefilled_tokens = g.prefilled;
+  r.context_tokens = static_cast<int64_t>(engine_->tokens(t.sequence).size());
+  r.continuation_logprobs = g.continuation_logprobs;
+  const TurnRequest& q = t.request;
+  for (size_t p = 0; p < t.job.hidden_points.size(); ++p) {
+    const std::string& position = q.hidden_positions[p / q.hidden_layers.size()];
+    r.hidden.push_back({position, t.job.hidden_points[p].layer, std::move(g.hidden[p])});
+  }
+  Conversation& c = get(q.conversation);
+  c.messages = std::move(t.next_messages);
+  c.messages.push_back({"assistant", q.assistant_prefill + r.text});
+  r.samples.resize(q.samples.size());
 }
 
 // Each sample is a fork of its conversation's cache up to the prompt's last token, which the fork
 // computes again (one token) to get that row's logits: the shared prefix is copied, never
-// recomputed. Forks live only for their slice, so at most max_sequences copies exist at once.
-void EmbeddedBackend::run_samples(const std::vector<TurnRequest>& requests, const std::vector<SequenceId>& seqs,
-                                  const std::vector<GenerationJob>& turn_jobs, const std::vector<int64_t>& kept,
-                                  std::vector<TurnResult>& results) {
-  struct Pending {
-    size_t request = 0, sample = 0;
-  };
-  std::vector<Pending> pending;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    results[i].samples.resize(requests[i].samples.size());
-    for (size_t k = 0; k < requests[i].samples.size(); ++k) pending.push_back({i, k});
-  }
-  const size_t slice = static_cast<size_t>(std::max(1, engine_->options().limits.max_sequences));
-  for (size_t b = 0; b < pending.size(); b += slice) {
-    const size_t e = std::min(pending.size(), b + slice);
-    std::vector<SequenceId> forks;
-    std::vector<GenerationJob> jobs;
+// recomputed. Forks are made only as slots free up, so at most max_sequences copies exist at once;
+// the conversation is left alone meanwhile (its turn is not returned before its samples are done).
+void EmbeddedBackend::fork_samples() {
+  const size_t max_forks = static_cast<size_t>(std::max(1, engine_->options().limits.max_sequences));
+  while (!to_fork_.empty() && live_forks_ < max_forks) {
+    const uint64_t id = to_fork_.front();
+    Turn& t = turns_.at(id);
+    const TurnRequest& r = t.request;
+    const size_t k = t.samples_forked;
+    const SamplingParams& sp = r.samples[k];
+    const int64_t prompt_end = t.kept + static_cast<int64_t>(t.job.append.size());
+    GenerationJob j;
+    j.append = {t.job.append.back()};
+    if (r.steering) {  // the last prompt row is steered under both "turn" and "generation"
+      j.append_steering.push_back({0, 1, r.steering});
+      j.generation_steering = r.steering;
+    }
+    j.max_new_tokens = sp.max_new_tokens;
+    j.sampler = SamplerSettings{sp.temperature, sp.top_k, sp.top_p, sp.seed};
+    j.stop_tokens = engine_->end_of_turn_tokens();
+    j.stop_strings = sp.stop;
+    j.top_logprobs = sp.top_logprobs;
+    const SequenceId fork = engine_->fork(t.sequence, prompt_end - 1);
+    Engine::JobTicket ticket = 0;
     try {
-      for (size_t p = b; p < e; ++p) {
-        const TurnRequest& r = requests[pending[p].request];
-        const SamplingParams& sp = r.samples[pending[p].sample];
-        const GenerationJob& turn = turn_jobs[pending[p].request];
-        const int64_t prompt_end = kept[pending[p].request] + static_cast<int64_t>(turn.append.size());
-        forks.push_back(engine_->fork(seqs[pending[p].request], prompt_end - 1));
-        GenerationJob j;
-        j.append = {turn.append.back()};
-        if (r.steering) {  // the last prompt row is steered under both "turn" and "generation"
-          j.append_steering.push_back({0, 1, r.steering});
-          j.generation_steering = r.steering;
-        }
-        j.max_new_tokens = sp.max_new_tokens;
-        j.sampler = SamplerSettings{sp.temperature, sp.top_k, sp.top_p, sp.seed};
-        j.stop_tokens = engine_->end_of_turn_tokens();
-        j.stop_strings = sp.stop;
-        j.top_logprobs = sp.top_logprobs;
-        jobs.push_back(std::move(j));
-      }
-      std::vector<GenerationResult> out = engine_->run(forks, jobs);
-      for (size_t p = b; p < e; ++p)
-        results[pending[p].request].samples[pending[p].sample] =
-            decode_answer(engine_->tokenizer(), out[p - b], requests[pending[p].request].samples[pending[p].sample].stop);
+      ticket = engine_->submit(fork, std::move(j));
     } catch (...) {
-      for (SequenceId f : forks) engine_->release(f);
+      engine_->release(fork);
       throw;
     }
-    for (SequenceId f : forks) engine_->release(f);
+    engine_jobs_[ticket] = {id, static_cast<int>(k), fork};
+    ++live_forks_;
+    if (++t.samples_forked == r.samples.size()) to_fork_.pop_front();
   }
+}
+
+void EmbeddedBackend::turn_finished(uint64_t id, Turn& t) {
+  t.done = true;
+  t.result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t.started).count();
+  get(t.request.conversation).turn = 0;
+  if (t.streamed) {
+    ready_.push_back(id);
+    --streamed_open_;
+  }
+}
+
+void EmbeddedBackend::advance() {
+  engine_->step();
+  for (auto& [ticket, g] : engine_->take_finished()) {
+    auto it = engine_jobs_.find(ticket);
+    if (it == engine_jobs_.end()) throw Error(fmt::format("embedded backend: engine job {} belongs to no turn", ticket));
+    const EngineJob job = it->second;
+    engine_jobs_.erase(it);
+    Turn& t = turns_.at(job.turn);
+    if (job.sample < 0) {
+      turn_job_finished(t, g);
+      if (t.request.samples.empty()) turn_finished(job.turn, t);
+      else to_fork_.push_back(job.turn);
+    } else {
+      t.result.samples[job.sample] = decode_answer(engine_->tokenizer(), g, t.request.samples[job.sample].stop);
+      engine_->release(job.fork);
+      --live_forks_;
+      if (++t.samples_done == t.request.samples.size()) turn_finished(job.turn, t);
+    }
+  }
+  fork_samples();
+}
+
+void EmbeddedBackend::drop_turn(uint64_t id) {
+  for (auto it = engine_jobs_.begin(); it != engine_jobs_.end();) {
+    if (it->second.turn != id) {
+      ++it;
+      continue;
+    }
+    if (it->second.sample < 0) {
+      engine_->cancel(it->first);
+    } else {
+      engine_->release(it->second.fork);
+      --live_forks_;
+    }
+    it = engine_jobs_.erase(it);
+  }
+  to_fork_.erase(std::remove(to_fork_.begin(), to_fork_.end(), id), to_fork_.end());
+  auto t = turns_.find(id);
+  if (t == turns_.end()) return;
+  if (!t->second.done) {
+    if (t->second.streamed) --streamed_open_;
+    auto c = conversations_.find(t->second.request.conversation);
+    if (c != conversations_.end() && c->second.turn == id) c->second.turn = 0;
+  }
+  ready_.erase(std::remove(ready_.begin(), ready_.end(), id), ready_.end());
+  turns_.erase(t);
+}
+
+std::vector<TurnResult> EmbeddedBackend::run_turns(const std::vector<TurnRequest>& requests) {
+  std::vector<uint64_t> ids;
+  try {
+    for (const TurnRequest& r : requests) ids.push_back(start_turn(r, /*streamed=*/false));
+    auto all_done = [&] {
+      for (uint64_t id : ids)
+        if (!turns_.at(id).done) return false;
+      return true;
+    };
+    while (!all_done()) {
+      if (engine_->idle()) throw Error("embedded backend: turns were lost to an earlier engine error");
+      advance();
+    }
+  } catch (...) {
+    for (uint64_t id : ids) drop_turn(id);
+    throw;
+  }
+  std::vector<TurnResult> results;
+  results.reserve(ids.size());
+  for (uint64_t id : ids) {
+    results.push_back(std::move(turns_.at(id).result));
+    turns_.erase(id);
+  }
+  return results;
+}
+
+void EmbeddedBackend::submit_turn(TurnRequest request) { start_turn(std::move(request), /*streamed=*/true); }
+
+std::vector<FinishedTurn> EmbeddedBackend::collect(size_t min_ready) {
+  while (ready_.size() < min_ready && streamed_open_ > 0) {
+    if (engine_->idle()) throw Error("embedded backend: turns were lost to an earlier engine error");
+    advance();
+  }
+  std::vector<FinishedTurn> out;
+  out.reserve(ready_.size());
+  for (uint64_t id : ready_) {
+    Turn& t = turns_.at(id);
+    out.push_back({std::move(t.request), std::move(t.result)});
+    turns_.erase(id);
+  }
+  ready_.clear();
+  return out;
+}
+
+void EmbeddedBackend::discard_turns() {
+  std::vector<uint64_t> streamed;
+  for (const auto& [id, t] : turns_)
+    if (t.streamed) streamed.push_back(id);
+  for (uint64_t id : streamed) drop_turn(id);
 }
 
 void EmbeddedBackend::restore_conversations(

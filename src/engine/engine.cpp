@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -63,6 +64,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   } else {
     throw Error(fmt::format("{}: the model has no chat template; name one with --chat-template", path));
   }
+  e->scheduler_ = std::make_unique<Scheduler>(*e->model_, *e->tokenizer_, options.limits, e->counters_);
   if (e->tokenizer_->eos_id() >= 0) e->stop_tokens_.push_back(e->tokenizer_->eos_id());
   for (const std::string& t : e->template_->end_of_turn_texts()) {
     if (auto id = e->tokenizer_->find_token(t)) {
@@ -98,8 +100,14 @@ SequenceId Engine::new_sequence() {
   return id;
 }
 
+void Engine::require_idle(SequenceId id, const char* what) const {
+  for (const auto& [ticket, seq] : in_flight_)
+    if (seq == id) throw Error(fmt::format("{}: sequence {} has a job in flight", what, id));
+}
+
 SequenceId Engine::fork(SequenceId parent, int64_t length) {
   const Sequence& p = get(parent);
+  require_idle(parent, "fork");
   if (length < 0) length = static_cast<int64_t>(p.tokens.size());
   if (length > static_cast<int64_t>(p.tokens.size()))
     throw Error(fmt::format("fork: length {} outside 0..{}", length, p.tokens.size()));
@@ -109,12 +117,25 @@ SequenceId Engine::fork(SequenceId parent, int64_t length) {
   return id;
 }
 
-void Engine::release(SequenceId id) { seqs_.erase(id); }
+void Engine::release(SequenceId id) {
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second == id) {
+      scheduler_->cancel(it->first);
+      it = in_flight_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  finished_.erase(std::remove_if(finished_.begin(), finished_.end(), [&](const Finished& f) { return f.sequence == id; }),
+                  finished_.end());
+  seqs_.erase(id);
+}
 
 const std::vector<int32_t>& Engine::tokens(SequenceId id) const { return get(id).tokens; }
 
 void Engine::truncate(SequenceId id, int64_t length) {
   Sequence& s = get(id);
+  require_idle(id, "truncate");
   if (length < 0 || length > static_cast<int64_t>(s.tokens.size()))
     throw Error(fmt::format("truncate: length {} outside 0..{}", length, s.tokens.size()));
   s.tokens.resize(length);
@@ -127,18 +148,87 @@ size_t Engine::cache_bytes() const {
   return n;
 }
 
+Engine::JobTicket Engine::submit(SequenceId sequence, GenerationJob job) {
+  require_idle(sequence, "Engine::submit");
+  job.cache = get(sequence).cache.get();
+  const JobTicket t = scheduler_->submit(std::move(job));
+  in_flight_[t] = sequence;
+  return t;
+}
+
+void Engine::cancel(JobTicket ticket) {
+  scheduler_->cancel(ticket);
+  auto it = in_flight_.find(ticket);
+  if (it != in_flight_.end()) {
+    // the job may have written cache rows past what the sequence holds: they are dropped
+    Sequence& s = get(it->second);
+    s.cache->set_length(static_cast<int64_t>(s.tokens.size()));
+    in_flight_.erase(it);
+  }
+  finished_.erase(std::remove_if(finished_.begin(), finished_.end(), [&](const Finished& f) { return f.ticket == ticket; }),
+                  finished_.end());
+}
+
+void Engine::step() {
+  try {
+    scheduler_->step();
+  } catch (...) {
+    // the scheduler dropped every job: their sequences keep what they held before them
+    for (const auto& [ticket, seq] : in_flight_) {
+      Sequence& s = get(seq);
+      s.cache->set_length(static_cast<int64_t>(s.tokens.size()));
+    }
+    in_flight_.clear();
+    throw;
+  }
+  for (auto& [ticket, result] : scheduler_->take_finished()) {
+    const SequenceId seq = in_flight_.at(ticket);
+    in_flight_.erase(ticket);
+    auto& toks = get(seq).tokens;
+    toks.insert(toks.end(), result.cached_tokens.begin(), result.cached_tokens.end());
+    finished_.push_back({ticket, seq, std::move(result)});
+  }
+}
+
+std::vector<std::pair<Engine::JobTicket, GenerationResult>> Engine::take_finished() {
+  std::vector<std::pair<JobTicket, GenerationResult>> out;
+  out.reserve(finished_.size());
+  for (Finished& f : finished_) out.emplace_back(f.ticket, std::move(f.result));
+  finished_.clear();
+  return out;
+}
+
 std::vector<GenerationResult> Engine::run(const std::vector<SequenceId>& sequences, std::vector<GenerationJob>& jobs) {
   if (sequences.size() != jobs.size()) throw Error("Engine::run: one sequence per job");
   for (size_t i = 0; i < jobs.size(); ++i) {
     for (size_t k = 0; k < i; ++k)
       if (sequences[k] == sequences[i]) throw Error(fmt::format("Engine::run: sequence {} given twice", sequences[i]));
+    require_idle(sequences[i], "Engine::run");
     jobs[i].cache = get(sequences[i]).cache.get();
+    scheduler_->check(jobs[i]);  // nothing is submitted unless every job can run
   }
-  std::vector<GenerationResult> results = run_jobs(*model_, *tokenizer_, jobs, options_.limits, counters_);
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    auto& toks = get(sequences[i]).tokens;
-    toks.insert(toks.end(), results[i].cached_tokens.begin(), results[i].cached_tokens.end());
+  std::map<JobTicket, size_t> mine;
+  for (size_t i = 0; i < jobs.size(); ++i) mine[submit(sequences[i], jobs[i])] = i;
+  auto any_unfinished = [&] {
+    for (const auto& [ticket, i] : mine)
+      if (in_flight_.count(ticket)) return true;
+    return false;
+  };
+  try {
+    while (any_unfinished()) step();
+  } catch (...) {
+    for (const auto& [ticket, i] : mine) cancel(ticket);
+    throw;
   }
+  // Take this call's results; those of submitted jobs that finished meanwhile stay for take_finished.
+  std::vector<GenerationResult> results(jobs.size());
+  std::vector<Finished> others;
+  for (Finished& f : finished_) {
+    auto it = mine.find(f.ticket);
+    if (it != mine.end()) results[it->second] = std::move(f.result);
+    else others.push_back(std::move(f));
+  }
+  finished_ = std::move(others);
   return results;
 }
 

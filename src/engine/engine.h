@@ -45,17 +45,32 @@ class Engine {
 
   SequenceId new_sequence();
   // A child continuing from the parent's first `length` cached tokens (-1 = all of them); the
-  // cache is copied, nothing is recomputed.
+  // cache is copied, nothing is recomputed. Not while the parent has a job in flight.
   SequenceId fork(SequenceId parent, int64_t length = -1);
-  void release(SequenceId id);
-  const std::vector<int32_t>& tokens(SequenceId id) const;  // what the cache holds
-  void truncate(SequenceId id, int64_t length);              // drop the cache's tail
+  void release(SequenceId id);  // also drops its job in flight and an unread result
+  const std::vector<int32_t>& tokens(SequenceId id) const;  // what the cache holds (finished jobs)
+  void truncate(SequenceId id, int64_t length);              // drop the cache's tail; not while busy
   size_t live_sequences() const { return seqs_.size(); }
   size_t cache_bytes() const;
 
   // Each job appends its prompt to its sequence, then (optionally) scores continuations and
-  // generates; all jobs run batched. job.cache is filled from `sequences`.
+  // generates; all jobs run batched (together with any submitted ones, which go on meanwhile).
+  // job.cache is filled from `sequences`. Returns when these jobs are done.
   std::vector<GenerationResult> run(const std::vector<SequenceId>& sequences, std::vector<GenerationJob>& jobs);
+
+  // Streaming: a job submitted for a sequence (one at a time per sequence) runs with everything
+  // else in flight, one forward pass per step(); its result waits for take_finished(). This is
+  // what lets a caller start new work while other jobs are still generating.
+  using JobTicket = uint64_t;
+  JobTicket submit(SequenceId sequence, GenerationJob job);  // checked now; throws isc::Error
+  // Drops a submitted job (or its unread result); its sequence keeps what it held before the job,
+  // or after it when the job had finished.
+  void cancel(JobTicket ticket);
+  void step();                                                // one forward pass (none when idle)
+  bool idle() const { return in_flight_.empty(); }           // no submitted job unfinished
+  // Submitted jobs finished since the last call (not those of run(), which returns its own), in
+  // finishing order; the sequence's tokens already include what the job cached.
+  std::vector<std::pair<JobTicket, GenerationResult>> take_finished();
 
   const EngineCounters& counters() const { return counters_; }
 
@@ -66,6 +81,12 @@ class Engine {
   };
   Sequence& get(SequenceId id);
   const Sequence& get(SequenceId id) const;
+  void require_idle(SequenceId id, const char* what) const;
+  struct Finished {
+    JobTicket ticket;
+    SequenceId sequence;
+    GenerationResult result;
+  };
 
   std::string path_;
   EngineOptions options_;
@@ -76,6 +97,9 @@ class Engine {
   std::unordered_map<SequenceId, Sequence> seqs_;
   SequenceId next_id_ = 1;
   EngineCounters counters_;
+  std::unique_ptr<Scheduler> scheduler_;  // one job queue for run() and submit()
+  std::unordered_map<JobTicket, SequenceId> in_flight_;
+  std::vector<Finished> finished_;        // not yet taken
 };
 
 }  // namespace isc

@@ -1,5 +1,6 @@
-// The step loop of continuous batching. Each active job is in one phase: Prefill (chunks of its
-// prompt), Decode (one token a step), or waiting on its scoring forks; forks are jobs too.
+// The step loop of continuous batching over a queue that takes jobs at any time. Each active job is
+// in one phase: Prefill (chunks of its prompt), Decode (one token a step), or waiting on its
+// scoring forks; forks are jobs too. run_jobs is the queue run to empty.
 #include "engine/scheduler.h"
 
 #include <algorithm>
@@ -16,11 +17,13 @@
 
 namespace isc {
 
-namespace {
-
-enum class Phase { Prefill, Decode, Done };
-
-struct ActiveJob {
+// A submitted job and where it stands. A main job owns its GenerationJob and result; a scoring
+// fork points at its parent's.
+struct Scheduler::ActiveJob {
+  enum class Phase { Prefill, Decode, Done };
+  Ticket ticket = 0;               // 0 for forks
+  GenerationJob own_job;
+  GenerationResult own_result;
   GenerationJob* job = nullptr;
   GenerationResult* result = nullptr;
   Phase phase = Phase::Prefill;
@@ -36,6 +39,8 @@ struct ActiveJob {
   int open_forks = 0;
 };
 
+namespace {
+
 bool ends_with_any(const std::string& text, const std::vector<std::string>& stops, size_t* cut) {
   for (const auto& s : stops) {
     if (s.empty()) continue;
@@ -50,42 +55,82 @@ bool ends_with_any(const std::string& text, const std::vector<std::string>& stop
 
 }  // namespace
 
-std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& tokenizer,
-                                       std::vector<GenerationJob>& jobs, const SchedulerLimits& limits,
-                                       EngineCounters& counters) {
-  const ModelConfig& cfg = model.config();
-  std::vector<GenerationResult> results(jobs.size());
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const auto& j = jobs[i];
-    if (!j.cache) throw Error("run_jobs: job without a sequence");
-    const int64_t need = j.cache->length() + static_cast<int64_t>(j.append.size());
-    if (need > cfg.context_length) {
-      throw Error(fmt::format("prompt of {} tokens exceeds the model's context of {} tokens", need, cfg.context_length));
-    }
-    if (j.append.empty()) throw Error("run_jobs: a job must append at least one token");
-    for (const auto& c : j.score_continuations)
-      if (c.empty()) throw Error("run_jobs: empty continuation to score");
-    for (const auto& h : j.hidden_points) {
-      if (h.layer < 0 || h.layer > cfg.n_layers)
-        throw Error(fmt::format("hidden layer {} outside 0..{}", h.layer, cfg.n_layers));
-      if (h.offset < -1 || h.offset >= static_cast<int64_t>(j.append.size()))
-        throw Error(fmt::format("hidden state position {} outside the {} appended tokens", h.offset, j.append.size()));
-    }
-    for (const auto& sp : j.append_steering)
-      if (sp.begin < 0 || sp.end < sp.begin || sp.end > static_cast<int64_t>(j.append.size()))
-        throw Error(fmt::format("steering span [{}, {}) outside the {} appended tokens", sp.begin, sp.end, j.append.size()));
-  }
+Scheduler::Scheduler(const Model& model, const Tokenizer& tokenizer, SchedulerLimits limits, EngineCounters& counters)
+    : model_(model), tokenizer_(tokenizer), limits_(limits), counters_(counters) {}
 
-  std::deque<std::unique_ptr<ActiveJob>> pending;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    auto a = std::make_unique<ActiveJob>();
-    a->job = &jobs[i];
-    a->result = &results[i];
-    pending.push_back(std::move(a));
+Scheduler::~Scheduler() = default;
+
+void Scheduler::check(const GenerationJob& j) const {
+  const ModelConfig& cfg = model_.config();
+  if (!j.cache) throw Error("scheduler: job without a sequence");
+  const int64_t need = j.cache->length() + static_cast<int64_t>(j.append.size());
+  if (need > cfg.context_length) {
+    throw Error(fmt::format("prompt of {} tokens exceeds the model's context of {} tokens", need, cfg.context_length));
   }
-  std::vector<std::unique_ptr<ActiveJob>> active;
-  std::vector<float> logprobs;
-  for (size_t i = 0; i < jobs.size(); ++i) results[i].hidden.resize(jobs[i].hidden_points.size());
+  if (j.append.empty()) throw Error("scheduler: a job must append at least one token");
+  for (const auto& c : j.score_continuations)
+    if (c.empty()) throw Error("scheduler: empty continuation to score");
+  for (const auto& h : j.hidden_points) {
+    if (h.layer < 0 || h.layer > cfg.n_layers)
+      throw Error(fmt::format("hidden layer {} outside 0..{}", h.layer, cfg.n_layers));
+    if (h.offset < -1 || h.offset >= static_cast<int64_t>(j.append.size()))
+      throw Error(fmt::format("hidden state position {} outside the {} appended tokens", h.offset, j.append.size()));
+  }
+  for (const auto& sp : j.append_steering)
+    if (sp.begin < 0 || sp.end < sp.begin || sp.end > static_cast<int64_t>(j.append.size()))
+      throw Error(fmt::format("steering span [{}, {}) outside the {} appended tokens", sp.begin, sp.end, j.append.size()));
+}
+
+Scheduler::Ticket Scheduler::submit(GenerationJob job) {
+  check(job);
+  auto a = std::make_unique<ActiveJob>();
+  a->ticket = next_ticket_++;
+  a->own_job = std::move(job);
+  a->job = &a->own_job;
+  a->result = &a->own_result;
+  a->result->hidden.resize(a->job->hidden_points.size());
+  const Ticket t = a->ticket;
+  pending_.push_back(std::move(a));
+  return t;
+}
+
+void Scheduler::cancel(Ticket ticket) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it)
+    if ((*it)->ticket == ticket) {
+      pending_.erase(it);
+      return;
+    }
+  const ActiveJob* job = nullptr;
+  for (const auto& a : active_)
+    if (!a->is_fork && a->ticket == ticket) job = a.get();
+  if (job) {
+    active_.erase(std::remove_if(active_.begin(), active_.end(),
+                                 [&](const std::unique_ptr<ActiveJob>& a) { return a.get() == job || a->parent == job; }),
+                  active_.end());
+    return;
+  }
+  finished_.erase(std::remove_if(finished_.begin(), finished_.end(), [&](const auto& f) { return f.first == ticket; }),
+                  finished_.end());
+}
+
+std::vector<std::pair<Scheduler::Ticket, GenerationResult>> Scheduler::take_finished() {
+  return std::exchange(finished_, {});
+}
+
+void Scheduler::step() {
+  if (idle()) return;
+  try {
+    step_once();
+  } catch (...) {
+    pending_.clear();
+    active_.clear();
+    throw;
+  }
+}
+
+void Scheduler::step_once() {
+  using Phase = ActiveJob::Phase;
+  const ModelConfig& cfg = model_.config();
   // The steering set of append row `offset` of a job (spans are few; a linear scan is enough).
   auto append_steering = [](const GenerationJob& j, int64_t offset) -> const Steering* {
     for (const auto& sp : j.append_steering)
@@ -111,7 +156,7 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
     r.tokens.push_back(tok);
     r.logprobs.push_back(lp[tok]);
     if (j.top_logprobs > 0) r.top.push_back(std::move(top));
-    a.text += tokenizer.token_bytes(tok);
+    a.text += tokenizer_.token_bytes(tok);
     size_t cut = 0;
     if (ends_with_any(a.text, j.stop_strings, &cut)) return finish(a, "stop");
     if (static_cast<int64_t>(r.tokens.size()) >= j.max_new_tokens) return finish(a, "length");
@@ -120,193 +165,210 @@ std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& toke
     a.phase = Phase::Decode;
   };
 
-  while (!pending.empty() || !active.empty()) {
-    // Refill free slots at once (continuous batching).
-    while (!pending.empty() && static_cast<int>(active.size()) < limits.max_sequences) {
-      active.push_back(std::move(pending.front()));
-      pending.pop_front();
-    }
+  // Refill free slots at once (continuous batching), from whatever has been submitted by now.
+  while (!pending_.empty() && static_cast<int>(active_.size()) < limits_.max_sequences) {
+    active_.push_back(std::move(pending_.front()));
+    pending_.pop_front();
+  }
 
-    // Build one forward pass: decode tokens first (1 row each), then prefill chunks in the budget.
-    ForwardRequest req;
-    struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; };
-    std::vector<RowUse> uses;
-    struct HiddenUse { GenerationResult* result; size_t point; };
-    std::vector<HiddenUse> hidden_uses;  // parallel to req.hidden
-    bool any_steering = false;
-    int64_t budget = limits.max_tokens_per_step;
-    auto add_chunk = [&](ActiveJob& a, KvCache* cache, const int32_t* toks, int64_t n) {
-      SequenceChunk ch{cache, static_cast<int64_t>(req.tokens.size()), n};
-      req.tokens.insert(req.tokens.end(), toks, toks + n);
-      req.chunks.push_back(ch);
-      budget -= n;
-      return ch.row0;
-    };
-    // One steering entry per row added, in row order.
-    auto steer_rows = [&](const Steering* st, int64_t n) {
-      any_steering = any_steering || st;
-      req.row_steering.insert(req.row_steering.end(), static_cast<size_t>(n), st);
-    };
-    for (auto& ap : active) {
-      ActiveJob& a = *ap;
-      if (a.phase != Phase::Decode || budget < 1) continue;
-      int64_t row = add_chunk(a, a.job->cache, &a.pending_token, 1);
-      steer_rows(a.job->generation_steering.get(), 1);
-      a.result->cached_tokens.push_back(a.pending_token);
-      req.logit_rows.push_back(row);
-      uses.push_back({&a, row, false});
-      ++counters.decoded_tokens;
+  // Build one forward pass: decode tokens first (1 row each), then prefill chunks in the budget.
+  ForwardRequest req;
+  struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; };
+  std::vector<RowUse> uses;
+  struct HiddenUse { GenerationResult* result; size_t point; };
+  std::vector<HiddenUse> hidden_uses;  // parallel to req.hidden
+  bool any_steering = false;
+  int64_t budget = limits_.max_tokens_per_step;
+  auto add_chunk = [&](ActiveJob& a, KvCache* cache, const int32_t* toks, int64_t n) {
+    SequenceChunk ch{cache, static_cast<int64_t>(req.tokens.size()), n};
+    req.tokens.insert(req.tokens.end(), toks, toks + n);
+    req.chunks.push_back(ch);
+    budget -= n;
+    return ch.row0;
+  };
+  // One steering entry per row added, in row order.
+  auto steer_rows = [&](const Steering* st, int64_t n) {
+    any_steering = any_steering || st;
+    req.row_steering.insert(req.row_steering.end(), static_cast<size_t>(n), st);
+  };
+  for (auto& ap : active_) {
+    ActiveJob& a = *ap;
+    if (a.phase != Phase::Decode || budget < 1) continue;
+    int64_t row = add_chunk(a, a.job->cache, &a.pending_token, 1);
+    steer_rows(a.job->generation_steering.get(), 1);
+    a.result->cached_tokens.push_back(a.pending_token);
+    req.logit_rows.push_back(row);
+    uses.push_back({&a, row, false});
+    ++counters_.decoded_tokens;
+  }
+  for (auto& ap : active_) {
+    ActiveJob& a = *ap;
+    if (a.phase != Phase::Prefill || budget < 1) continue;
+    if (a.is_fork) {
+      // a fork computes all its tokens in one chunk and needs logits at every row
+      const int64_t n = static_cast<int64_t>(a.fork_tokens.size());
+      if (n > budget && !req.tokens.empty()) continue;
+      int64_t row0 = add_chunk(a, a.fork_cache.get(), a.fork_tokens.data(), n);
+      steer_rows(a.job->generation_steering.get(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        req.logit_rows.push_back(row0 + i);
+        uses.push_back({&a, row0 + i, i == n - 1});
+      }
+      counters_.scored_tokens += n;
+      continue;
     }
-    for (auto& ap : active) {
-      ActiveJob& a = *ap;
-      if (a.phase != Phase::Prefill || budget < 1) continue;
+    const auto& prompt = a.job->append;
+    const int64_t n = std::min<int64_t>(budget, static_cast<int64_t>(prompt.size() - a.prompt_done));
+    int64_t row0 = add_chunk(a, a.job->cache, prompt.data() + a.prompt_done, n);
+    for (int64_t i = 0; i < n; ++i) steer_rows(append_steering(*a.job, static_cast<int64_t>(a.prompt_done) + i), 1);
+    // hidden states of prompt positions inside this chunk
+    const auto& points = a.job->hidden_points;
+    for (size_t p = 0; p < points.size(); ++p) {
+      const int64_t at = points[p].offset < 0 ? static_cast<int64_t>(prompt.size()) - 1 : points[p].offset;
+      const int64_t first = static_cast<int64_t>(a.prompt_done);
+      if (at < first || at >= first + n) continue;
+      req.hidden.push_back({row0 + (at - first), points[p].layer});
+      hidden_uses.push_back({a.result, p});
+    }
+    a.result->cached_tokens.insert(a.result->cached_tokens.end(), prompt.begin() + a.prompt_done,
+                                   prompt.begin() + a.prompt_done + n);
+    a.prompt_done += n;
+    a.result->prefilled += n;
+    counters_.prefilled_tokens += n;
+    if (a.prompt_done == prompt.size()) {
+      const int64_t last = row0 + n - 1;
+      req.logit_rows.push_back(last);
+      uses.push_back({&a, last, true});
+    }
+  }
+  if (req.tokens.empty()) throw Error("scheduler: no work in a step (limits too small?)");
+  if (!any_steering) req.row_steering.clear();
+
+  auto t0 = std::chrono::steady_clock::now();
+  ForwardResult out = model_.forward(req);
+  counters_.forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++counters_.forward_calls;
+
+  // Hidden states, in request order.
+  for (size_t h = 0; h < hidden_uses.size(); ++h) {
+    at::Tensor t = out.hidden[h].contiguous();
+    hidden_uses[h].result->hidden[hidden_uses[h].point] =
+        std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+  }
+
+  // Log-softmax of every main job's logit row, the token it samples and its top alternatives;
+  // for fork rows only the normaliser (a fork needs one log-probability a row, and a full copy of
+  // hundreds of scoring rows would double the logits' memory). Rows run in parallel: each is a
+  // pure function of its logits (and its job's seed and step), so the split over threads cannot
+  // change a result; at batch 64 this is several ms a step done serially.
+  const int64_t V = cfg.vocab_size, R = static_cast<int64_t>(uses.size());
+  const float* logits = R > 0 ? out.logits.data_ptr<float>() : nullptr;
+  std::vector<int64_t> slot(static_cast<size_t>(R), -1);  // row -> its log-softmax in `logprobs_`
+  int64_t main_rows = 0;
+  for (int64_t i = 0; i < R; ++i)
+    if (!uses[i].job->is_fork) slot[i] = main_rows++;
+  logprobs_.resize(static_cast<size_t>(main_rows * V));
+  std::vector<int32_t> sampled(static_cast<size_t>(R), -1);
+  std::vector<float> lse(static_cast<size_t>(R), 0.0f);
+  std::vector<std::vector<std::pair<int32_t, float>>> tops(static_cast<size_t>(R));
+  if (R > 0) at::parallel_for(0, R, 1, [&](int64_t b, int64_t e) {
+    thread_local std::vector<float> scratch;
+    for (int64_t i = b; i < e; ++i) {
+      const ActiveJob& a = *uses[i].job;
       if (a.is_fork) {
-        // a fork computes all its tokens in one chunk and needs logits at every row
-        const int64_t n = static_cast<int64_t>(a.fork_tokens.size());
-        if (n > budget && !req.tokens.empty()) continue;
-        int64_t row0 = add_chunk(a, a.fork_cache.get(), a.fork_tokens.data(), n);
-        steer_rows(a.job->generation_steering.get(), n);
-        for (int64_t i = 0; i < n; ++i) {
-          req.logit_rows.push_back(row0 + i);
-          uses.push_back({&a, row0 + i, i == n - 1});
-        }
-        counters.scored_tokens += n;
+        scratch.resize(static_cast<size_t>(V));
+        lse[i] = log_sum_exp(logits + i * V, V, scratch.data());
         continue;
       }
-      const auto& prompt = a.job->append;
-      const int64_t n = std::min<int64_t>(budget, static_cast<int64_t>(prompt.size() - a.prompt_done));
-      int64_t row0 = add_chunk(a, a.job->cache, prompt.data() + a.prompt_done, n);
-      for (int64_t i = 0; i < n; ++i) steer_rows(append_steering(*a.job, static_cast<int64_t>(a.prompt_done) + i), 1);
-      // hidden states of prompt positions inside this chunk
-      const auto& points = a.job->hidden_points;
-      for (size_t p = 0; p < points.size(); ++p) {
-        const int64_t at = points[p].offset < 0 ? static_cast<int64_t>(prompt.size()) - 1 : points[p].offset;
-        const int64_t first = static_cast<int64_t>(a.prompt_done);
-        if (at < first || at >= first + n) continue;
-        req.hidden.push_back({row0 + (at - first), points[p].layer});
-        hidden_uses.push_back({a.result, p});
-      }
-      a.result->cached_tokens.insert(a.result->cached_tokens.end(), prompt.begin() + a.prompt_done,
-                                     prompt.begin() + a.prompt_done + n);
-      a.prompt_done += n;
-      a.result->prefilled += n;
-      counters.prefilled_tokens += n;
-      if (a.prompt_done == prompt.size()) {
-        const int64_t last = row0 + n - 1;
-        req.logit_rows.push_back(last);
-        uses.push_back({&a, last, true});
-      }
-    }
-    if (req.tokens.empty()) throw Error("scheduler: no work in a step (limits too small?)");
-    if (!any_steering) req.row_steering.clear();
-
-    auto t0 = std::chrono::steady_clock::now();
-    ForwardResult out = model.forward(req);
-    counters.forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ++counters.forward_calls;
-
-    // Hidden states, in request order.
-    for (size_t h = 0; h < hidden_uses.size(); ++h) {
-      at::Tensor t = out.hidden[h].contiguous();
-      hidden_uses[h].result->hidden[hidden_uses[h].point] =
-          std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    }
-
-    // Log-softmax of every main job's logit row, the token it samples and its top alternatives;
-    // for fork rows only the normaliser (a fork needs one log-probability a row, and a full copy of
-    // hundreds of scoring rows would double the logits' memory). Rows run in parallel: each is a
-    // pure function of its logits (and its job's seed and step), so the split over threads cannot
-    // change a result; at batch 64 this is several ms a step done serially.
-    const int64_t V = cfg.vocab_size, R = static_cast<int64_t>(uses.size());
-    const float* logits = R > 0 ? out.logits.data_ptr<float>() : nullptr;
-    std::vector<int64_t> slot(static_cast<size_t>(R), -1);  // row -> its log-softmax in `logprobs`
-    int64_t main_rows = 0;
-    for (int64_t i = 0; i < R; ++i)
-      if (!uses[i].job->is_fork) slot[i] = main_rows++;
-    logprobs.resize(static_cast<size_t>(main_rows * V));
-    std::vector<int32_t> sampled(static_cast<size_t>(R), -1);
-    std::vector<float> lse(static_cast<size_t>(R), 0.0f);
-    std::vector<std::vector<std::pair<int32_t, float>>> tops(static_cast<size_t>(R));
-    if (R > 0) at::parallel_for(0, R, 1, [&](int64_t b, int64_t e) {
-      thread_local std::vector<float> scratch;
-      for (int64_t i = b; i < e; ++i) {
-        const ActiveJob& a = *uses[i].job;
-        if (a.is_fork) {
-          scratch.resize(static_cast<size_t>(V));
-          lse[i] = log_sum_exp(logits + i * V, V, scratch.data());
-          continue;
-        }
-        if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
-        float* lp = logprobs.data() + slot[i] * V;
-        log_softmax(logits + i * V, V, lp);
-        sampled[i] = sample_token(logits + i * V, V, a.job->sampler, static_cast<uint64_t>(a.result->tokens.size()));
-        if (a.job->top_logprobs > 0) tops[i] = top_logprobs(lp, V, a.job->top_logprobs);
-      }
-    });
-
-    // Logits, in the order the rows were requested.
-    std::vector<ActiveJob*> spawn_parents;
-    for (size_t i = 0; i < uses.size(); ++i) {
-      ActiveJob& a = *uses[i].job;
-      if (a.is_fork) continue;  // handled below
-      const float* lp = logprobs.data() + slot[i] * V;
       if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
-      if (a.phase == Phase::Prefill) {
-        // prompt complete: score continuations from this row, then start generating
-        const auto& conts = a.job->score_continuations;
-        if (!conts.empty()) {
-          a.result->continuation_logprobs.assign(conts.size(), 0.0);
-          for (size_t c = 0; c < conts.size(); ++c) a.result->continuation_logprobs[c] = lp[conts[c][0]];
-        }
-        a.phase = Phase::Decode;  // provisional; take_token decides
-        if (a.job->max_new_tokens == 0) {
-          finish(a, "prefill");
-        } else {
-          take_token(a, lp, sampled[i], tops[i]);
-        }
-        bool needs_forks = false;
-        for (const auto& c : conts) needs_forks |= c.size() > 1;
-        if (needs_forks) spawn_parents.push_back(&a);
-        continue;
-      }
-      take_token(a, lp, sampled[i], tops[i]);
+      float* lp = logprobs_.data() + slot[i] * V;
+      log_softmax(logits + i * V, V, lp);
+      sampled[i] = sample_token(logits + i * V, V, a.job->sampler, static_cast<uint64_t>(a.result->tokens.size()));
+      if (a.job->top_logprobs > 0) tops[i] = top_logprobs(lp, V, a.job->top_logprobs);
     }
-    // Fork rows: accumulate log-probabilities of tokens 1..n-1 of each continuation.
-    for (size_t i = 0; i < uses.size();) {
-      ActiveJob& a = *uses[i].job;
-      if (!a.is_fork) { ++i; continue; }
-      const auto& cont = a.parent->job->score_continuations[a.continuation];
-      for (size_t k = 0; k + 1 < cont.size(); ++k, ++i) {
-        a.parent->result->continuation_logprobs[a.continuation] += logits[i * V + cont[k + 1]] - lse[i];
+  });
+
+  // Logits, in the order the rows were requested.
+  std::vector<ActiveJob*> spawn_parents;
+  for (size_t i = 0; i < uses.size(); ++i) {
+    ActiveJob& a = *uses[i].job;
+    if (a.is_fork) continue;  // handled below
+    const float* lp = logprobs_.data() + slot[i] * V;
+    if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
+    if (a.phase == Phase::Prefill) {
+      // prompt complete: score continuations from this row, then start generating
+      const auto& conts = a.job->score_continuations;
+      if (!conts.empty()) {
+        a.result->continuation_logprobs.assign(conts.size(), 0.0);
+        for (size_t c = 0; c < conts.size(); ++c) a.result->continuation_logprobs[c] = lp[conts[c][0]];
       }
-      a.phase = Phase::Done;
-      a.fork_cache.reset();
-      --a.parent->open_forks;
-    }
-    // Spawn forks for multi-token continuations (they run in the next steps).
-    for (ActiveJob* p : spawn_parents) {
-      const auto& conts = p->job->score_continuations;
-      for (size_t c = 0; c < conts.size(); ++c) {
-        if (conts[c].size() < 2) continue;
-        auto f = std::make_unique<ActiveJob>();
-        f->is_fork = true;
-        f->parent = p;
-        f->continuation = c;
-        // the fork must not see a token the parent sampled but has not cached yet
-        f->fork_cache = std::make_unique<KvCache>(p->job->cache->fork());
-        f->fork_tokens.assign(conts[c].begin(), conts[c].end() - 1);
-        f->result = p->result;
-        f->job = p->job;
-        ++p->open_forks;
-        active.push_back(std::move(f));
+      a.phase = Phase::Decode;  // provisional; take_token decides
+      if (a.job->max_new_tokens == 0) {
+        finish(a, "prefill");
+      } else {
+        take_token(a, lp, sampled[i], tops[i]);
       }
+      bool needs_forks = false;
+      for (const auto& c : conts) needs_forks |= c.size() > 1;
+      if (needs_forks) spawn_parents.push_back(&a);
+      continue;
     }
-    // Retire finished jobs (a parent waits for its forks).
-    active.erase(std::remove_if(active.begin(), active.end(),
-                                [](const std::unique_ptr<ActiveJob>& a) {
-                                  return a->phase == Phase::Done && a->open_forks == 0;
-                                }),
-                 active.end());
+    take_token(a, lp, sampled[i], tops[i]);
+  }
+  // Fork rows: accumulate log-probabilities of tokens 1..n-1 of each continuation.
+  for (size_t i = 0; i < uses.size();) {
+    ActiveJob& a = *uses[i].job;
+    if (!a.is_fork) { ++i; continue; }
+    const auto& cont = a.parent->job->score_continuations[a.continuation];
+    for (size_t k = 0; k + 1 < cont.size(); ++k, ++i) {
+      a.parent->result->continuation_logprobs[a.continuation] += logits[i * V + cont[k + 1]] - lse[i];
+    }
+    a.phase = Phase::Done;
+    a.fork_cache.reset();
+    --a.parent->open_forks;
+  }
+  // Spawn forks for multi-token continuations (they run in the next steps).
+  for (ActiveJob* p : spawn_parents) {
+    const auto& conts = p->job->score_continuations;
+    for (size_t c = 0; c < conts.size(); ++c) {
+      if (conts[c].size() < 2) continue;
+      auto f = std::make_unique<ActiveJob>();
+      f->is_fork = true;
+      f->parent = p;
+      f->continuation = c;
+      // the fork must not see a token the parent sampled but has not cached yet
+      f->fork_cache = std::make_unique<KvCache>(p->job->cache->fork());
+      f->fork_tokens.assign(conts[c].begin(), conts[c].end() - 1);
+      f->result = p->result;
+      f->job = p->job;
+      ++p->open_forks;
+      active_.push_back(std::move(f));
+    }
+  }
+  // Retire finished jobs (a parent waits for its forks); a main job's result waits in `finished_`.
+  std::vector<std::unique_ptr<ActiveJob>> still;
+  still.reserve(active_.size());
+  for (auto& a : active_) {
+    if (a->phase != Phase::Done || a->open_forks > 0) {
+      still.push_back(std::move(a));
+    } else if (!a->is_fork) {
+      finished_.emplace_back(a->ticket, std::move(a->own_result));
+    }
+  }
+  active_ = std::move(still);
+}
+
+std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& tokenizer,
+                                       std::vector<GenerationJob>& jobs, const SchedulerLimits& limits,
+                                       EngineCounters& counters) {
+  Scheduler scheduler(model, tokenizer, limits, counters);
+  for (const GenerationJob& j : jobs) scheduler.check(j);  // nothing runs unless every job can
+  std::map<Scheduler::Ticket, size_t> index;
+  for (size_t i = 0; i < jobs.size(); ++i) index[scheduler.submit(jobs[i])] = i;
+  std::vector<GenerationResult> results(jobs.size());
+  while (!scheduler.idle()) {
+    scheduler.step();
+    for (auto& [ticket, result] : scheduler.take_finished()) results[index.at(ticket)] = std::move(result);
   }
   return results;
 }

@@ -2,8 +2,11 @@
 // advance together, one forward pass per step; a finished job's slot is refilled at once.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/kv_cache.h"
@@ -61,7 +64,53 @@ struct EngineCounters {
   double forward_seconds = 0.0;
 };
 
-// Runs jobs to completion. Throws isc::Error if a prompt does not fit the context.
+// A persistent job queue: jobs may be submitted at any time, also while others are in flight, and
+// every step() is one forward pass over the active ones; a slot that frees up is refilled from the
+// queue at once. Callers that feed work as results come back (the runner's conversations, each
+// submitting its next turn when the last one is recorded) so never wait for a batch's longest job.
+// A job's results do not depend on what it was batched with (the model is batch-invariant).
+class Scheduler {
+ public:
+  using Ticket = uint64_t;
+
+  // The model, tokenizer and counters must outlive the scheduler.
+  Scheduler(const Model& model, const Tokenizer& tokenizer, SchedulerLimits limits, EngineCounters& counters);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Throws isc::Error for a job that cannot run (no cache, a prompt beyond the context, a hidden
+  // point or steering span outside its prompt, an empty continuation).
+  void check(const GenerationJob& job) const;
+  // Queues a checked job; its cache must live (and be left alone) until it finishes or is cancelled.
+  Ticket submit(GenerationJob job);
+  // Drops a job that has not finished (with its scoring forks), or its unread result.
+  void cancel(Ticket ticket);
+  // One forward pass over the active jobs, after refilling free slots; nothing when idle. On an
+  // error every job is dropped (their state is undefined) before it is rethrown.
+  void step();
+  bool idle() const { return pending_.empty() && active_.empty(); }
+  // Results of the jobs finished since the last call, in finishing order.
+  std::vector<std::pair<Ticket, GenerationResult>> take_finished();
+
+  struct ActiveJob;  // defined in scheduler.cpp
+
+ private:
+  void step_once();
+
+  const Model& model_;
+  const Tokenizer& tokenizer_;
+  SchedulerLimits limits_;
+  EngineCounters& counters_;
+  Ticket next_ticket_ = 1;
+  std::deque<std::unique_ptr<ActiveJob>> pending_;
+  std::vector<std::unique_ptr<ActiveJob>> active_;
+  std::vector<std::pair<Ticket, GenerationResult>> finished_;
+  std::vector<float> logprobs_;  // per step: log-softmax of every main row (kept to reuse its memory)
+};
+
+// Runs jobs to completion (a Scheduler of their own; all are checked before any runs). Throws
+// isc::Error if a prompt does not fit the context.
 std::vector<GenerationResult> run_jobs(const Model& model, const Tokenizer& tokenizer,
                                        std::vector<GenerationJob>& jobs, const SchedulerLimits& limits,
                                        EngineCounters& counters);
