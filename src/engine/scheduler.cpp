@@ -1,6 +1,6 @@
 // The step loop of continuous batching over a queue that takes jobs at any time. Each active job is
-// in one phase: Prefill (chunks of its prompt), Decode (one token a step), or waiting on its
-// scoring forks; forks are jobs too. run_jobs is the queue run to empty.
+// in one phase: Prefill (chunks of its prompt), Decode (one token a step) or Done; between prompt
+// and decoding it scores its continuations on its own cache. run_jobs is the queue run to empty.
 #include "engine/scheduler.h"
 
 #include <algorithm>
@@ -17,11 +17,11 @@
 
 namespace isc {
 
-// A submitted job and where it stands. A main job owns its GenerationJob and result; a scoring
-// fork points at its parent's.
+// A submitted job and where it stands; it owns its GenerationJob and result.
 struct Scheduler::ActiveJob {
   enum class Phase { Prefill, Decode, Done };
-  Ticket ticket = 0;               // 0 for forks
+  static constexpr size_t kNotScoring = static_cast<size_t>(-1);
+  Ticket ticket = 0;
   GenerationJob own_job;
   GenerationResult own_result;
   GenerationJob* job = nullptr;
@@ -30,16 +30,22 @@ struct Scheduler::ActiveJob {
   size_t prompt_done = 0;          // tokens of `append` already computed
   int32_t pending_token = -1;      // sampled, not yet in the cache
   std::string text;                // generated text so far (for stop strings)
-  // scoring: a fork computing continuation c[0..n-2]; parent logits give c[0]
-  bool is_fork = false;
-  std::unique_ptr<KvCache> fork_cache;
-  std::vector<int32_t> fork_tokens;
-  ActiveJob* parent = nullptr;
-  size_t continuation = 0;
-  int open_forks = 0;
+  // Scoring: continuation c's first token is read from the prompt's last row; its tokens
+  // c[0..n-2] then run on the job's own cache past the prompt, one continuation a step, and the
+  // cache is cut back to the prompt. (A copy of the cache per continuation held the whole
+  // conversation's keys and values several times over to score a few tokens: 2 of BBQ's 3 GB.)
+  size_t scoring = kNotScoring;    // the continuation to run next
+  int64_t scoring_base = 0;        // cache length after the prompt
 };
 
 namespace {
+
+// The next continuation of at least two tokens from `from` on, or kNotScoring.
+size_t next_multi_token(const std::vector<std::vector<int32_t>>& conts, size_t from) {
+  for (size_t c = from; c < conts.size(); ++c)
+    if (conts[c].size() > 1) return c;
+  return Scheduler::ActiveJob::kNotScoring;
+}
 
 bool ends_with_any(const std::string& text, const std::vector<std::string>& stops, size_t* cut) {
   for (const auto& s : stops) {
@@ -102,10 +108,11 @@ void Scheduler::cancel(Ticket ticket) {
     }
   const ActiveJob* job = nullptr;
   for (const auto& a : active_)
-    if (!a->is_fork && a->ticket == ticket) job = a.get();
+    if (a->ticket == ticket) job = a.get();
   if (job) {
+    // between steps a scoring job's cache is already back at its prompt: nothing is left behind
     active_.erase(std::remove_if(active_.begin(), active_.end(),
-                                 [&](const std::unique_ptr<ActiveJob>& a) { return a.get() == job || a->parent == job; }),
+                                 [&](const std::unique_ptr<ActiveJob>& a) { return a.get() == job; }),
                   active_.end());
     return;
   }
@@ -173,7 +180,7 @@ void Scheduler::step_once() {
 
   // Build one forward pass: decode tokens first (1 row each), then prefill chunks in the budget.
   ForwardRequest req;
-  struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; };
+  struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; bool scoring = false; };
   std::vector<RowUse> uses;
   struct HiddenUse { GenerationResult* result; size_t point; };
   std::vector<HiddenUse> hidden_uses;  // parallel to req.hidden
@@ -191,9 +198,24 @@ void Scheduler::step_once() {
     any_steering = any_steering || st;
     req.row_steering.insert(req.row_steering.end(), static_cast<size_t>(n), st);
   };
+  // Scoring rows first: a job scores before it decodes, so only here is its cache past the prompt.
   for (auto& ap : active_) {
     ActiveJob& a = *ap;
-    if (a.phase != Phase::Decode || budget < 1) continue;
+    if (a.scoring == ActiveJob::kNotScoring) continue;
+    const auto& cont = a.job->score_continuations[a.scoring];
+    const int64_t n = static_cast<int64_t>(cont.size()) - 1;
+    if (n > budget && !req.tokens.empty()) continue;
+    const int64_t row0 = add_chunk(a, a.job->cache, cont.data(), n);
+    steer_rows(a.job->generation_steering.get(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      req.logit_rows.push_back(row0 + i);
+      uses.push_back({&a, row0 + i, false, true});
+    }
+    counters_.scored_tokens += n;
+  }
+  for (auto& ap : active_) {
+    ActiveJob& a = *ap;
+    if (a.phase != Phase::Decode || a.scoring != ActiveJob::kNotScoring || budget < 1) continue;
     int64_t row = add_chunk(a, a.job->cache, &a.pending_token, 1);
     steer_rows(a.job->generation_steering.get(), 1);
     a.result->cached_tokens.push_back(a.pending_token);
@@ -204,19 +226,6 @@ void Scheduler::step_once() {
   for (auto& ap : active_) {
     ActiveJob& a = *ap;
     if (a.phase != Phase::Prefill || budget < 1) continue;
-    if (a.is_fork) {
-      // a fork computes all its tokens in one chunk and needs logits at every row
-      const int64_t n = static_cast<int64_t>(a.fork_tokens.size());
-      if (n > budget && !req.tokens.empty()) continue;
-      int64_t row0 = add_chunk(a, a.fork_cache.get(), a.fork_tokens.data(), n);
-      steer_rows(a.job->generation_steering.get(), n);
-      for (int64_t i = 0; i < n; ++i) {
-        req.logit_rows.push_back(row0 + i);
-        uses.push_back({&a, row0 + i, i == n - 1});
-      }
-      counters_.scored_tokens += n;
-      continue;
-    }
     const auto& prompt = a.job->append;
     const int64_t n = std::min<int64_t>(budget, static_cast<int64_t>(prompt.size() - a.prompt_done));
     int64_t row0 = add_chunk(a, a.job->cache, prompt.data() + a.prompt_done, n);
@@ -257,7 +266,7 @@ void Scheduler::step_once() {
   }
 
   // Log-softmax of every main job's logit row, the token it samples and its top alternatives;
-  // for fork rows only the normaliser (a fork needs one log-probability a row, and a full copy of
+  // for scoring rows only the normaliser (scoring needs one log-probability a row, and a full copy of
   // hundreds of scoring rows would double the logits' memory). Rows run in parallel: each is a
   // pure function of its logits (and its job's seed and step), so the split over threads cannot
   // change a result; at batch 64 this is several ms a step done serially.
@@ -266,7 +275,7 @@ void Scheduler::step_once() {
   std::vector<int64_t> slot(static_cast<size_t>(R), -1);  // row -> its log-softmax in `logprobs_`
   int64_t main_rows = 0;
   for (int64_t i = 0; i < R; ++i)
-    if (!uses[i].job->is_fork) slot[i] = main_rows++;
+    if (!uses[i].scoring) slot[i] = main_rows++;
   logprobs_.resize(static_cast<size_t>(main_rows * V));
   std::vector<int32_t> sampled(static_cast<size_t>(R), -1);
   std::vector<float> lse(static_cast<size_t>(R), 0.0f);
@@ -275,7 +284,7 @@ void Scheduler::step_once() {
     thread_local std::vector<float> scratch;
     for (int64_t i = b; i < e; ++i) {
       const ActiveJob& a = *uses[i].job;
-      if (a.is_fork) {
+      if (uses[i].scoring) {
         scratch.resize(static_cast<size_t>(V));
         lse[i] = log_sum_exp(logits + i * V, V, scratch.data());
         continue;
@@ -289,10 +298,9 @@ void Scheduler::step_once() {
   });
 
   // Logits, in the order the rows were requested.
-  std::vector<ActiveJob*> spawn_parents;
   for (size_t i = 0; i < uses.size(); ++i) {
     ActiveJob& a = *uses[i].job;
-    if (a.is_fork) continue;  // handled below
+    if (uses[i].scoring) continue;  // handled below
     const float* lp = logprobs_.data() + slot[i] * V;
     if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
     if (a.phase == Phase::Prefill) {
@@ -308,50 +316,32 @@ void Scheduler::step_once() {
       } else {
         take_token(a, lp, sampled[i], tops[i]);
       }
-      bool needs_forks = false;
-      for (const auto& c : conts) needs_forks |= c.size() > 1;
-      if (needs_forks) spawn_parents.push_back(&a);
+      // the token just sampled is not in the cache yet: scoring runs on the prompt alone
+      a.scoring = next_multi_token(conts, 0);
+      a.scoring_base = a.job->cache->length();
       continue;
     }
     take_token(a, lp, sampled[i], tops[i]);
   }
-  // Fork rows: accumulate log-probabilities of tokens 1..n-1 of each continuation.
+  // Scoring rows: accumulate log-probabilities of tokens 1..n-1 of the continuation, then cut the
+  // cache back to the prompt for the next one (or for decoding).
   for (size_t i = 0; i < uses.size();) {
+    if (!uses[i].scoring) { ++i; continue; }
     ActiveJob& a = *uses[i].job;
-    if (!a.is_fork) { ++i; continue; }
-    const auto& cont = a.parent->job->score_continuations[a.continuation];
-    for (size_t k = 0; k + 1 < cont.size(); ++k, ++i) {
-      a.parent->result->continuation_logprobs[a.continuation] += logits[i * V + cont[k + 1]] - lse[i];
-    }
-    a.phase = Phase::Done;
-    a.fork_cache.reset();
-    --a.parent->open_forks;
+    const auto& conts = a.job->score_continuations;
+    const auto& cont = conts[a.scoring];
+    for (size_t k = 0; k + 1 < cont.size(); ++k, ++i)
+      a.result->continuation_logprobs[a.scoring] += logits[i * V + cont[k + 1]] - lse[i];
+    a.job->cache->set_length(a.scoring_base);
+    a.scoring = next_multi_token(conts, a.scoring + 1);
   }
-  // Spawn forks for multi-token continuations (they run in the next steps).
-  for (ActiveJob* p : spawn_parents) {
-    const auto& conts = p->job->score_continuations;
-    for (size_t c = 0; c < conts.size(); ++c) {
-      if (conts[c].size() < 2) continue;
-      auto f = std::make_unique<ActiveJob>();
-      f->is_fork = true;
-      f->parent = p;
-      f->continuation = c;
-      // the fork must not see a token the parent sampled but has not cached yet
-      f->fork_cache = std::make_unique<KvCache>(p->job->cache->fork());
-      f->fork_tokens.assign(conts[c].begin(), conts[c].end() - 1);
-      f->result = p->result;
-      f->job = p->job;
-      ++p->open_forks;
-      active_.push_back(std::move(f));
-    }
-  }
-  // Retire finished jobs (a parent waits for its forks); a main job's result waits in `finished_`.
+  // Retire finished jobs (once they have scored); a result waits in `finished_`.
   std::vector<std::unique_ptr<ActiveJob>> still;
   still.reserve(active_.size());
   for (auto& a : active_) {
-    if (a->phase != Phase::Done || a->open_forks > 0) {
+    if (a->phase != Phase::Done || a->scoring != ActiveJob::kNotScoring) {
       still.push_back(std::move(a));
-    } else if (!a->is_fork) {
+    } else {
       finished_.emplace_back(a->ticket, std::move(a->own_result));
     }
   }

@@ -84,7 +84,7 @@ class Scheduler {
   void check(const GenerationJob& job) const;
   // Queues a checked job; its cache must live (and be left alone) until it finishes or is cancelled.
   Ticket submit(GenerationJob job);
-  // Drops a job that has not finished (with its scoring forks), or its unread result.
+  // Drops a job that has not finished, or its unread result.
   void cancel(Ticket ticket);
   // One forward pass over the active jobs, after refilling free slots; nothing when idle. On an
   // error every job is dropped (their state is undefined) before it is rethrown.
