@@ -38,7 +38,7 @@ struct Start {
 };
 
 Start start_isa() {
-  const Isa best = detect();
+  const Isa best = detected_isa();  // CPUID once per process
   const char* env = std::getenv("ISC_KERNELS");
   if (!env || !*env) return {best, {}};
   for (Isa isa : kAllIsas) {
