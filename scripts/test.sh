@@ -13,8 +13,10 @@ bash scripts/setup.sh
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import gguf, tokenizers, jinja2, numpy, pytest, safetensors, selenium, scipy, sklearn, profanity_check" 2>/dev/null; then
-  .venv/bin/pip install -q --disable-pip-version-check -r tests/py/requirements.txt
+if ! .venv/bin/python -c "import gguf, tokenizers, jinja2, numpy, pytest, safetensors, selenium, scipy, sklearn, profanity_check, llama_cpp.server.app, openai" 2>/dev/null; then
+  # llama-cpp-python compiles llama.cpp: only the library (no multimodal part, no tools), two jobs at a time
+  CMAKE_BUILD_PARALLEL_LEVEL="${ISC_JOBS:-$(nproc)}" CMAKE_ARGS="${CMAKE_ARGS:-} -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TOOLS=OFF" \
+    .venv/bin/pip install -q --disable-pip-version-check -r tests/py/requirements.txt
 fi
 
 cd "${ISC_BUILD_DIR:-$ROOT/build}"

@@ -1,15 +1,20 @@
 // `isc run [RUNFILE] [flags]` and `isc resume STORE`: a complete multi-round experiment on a
 // model, every round committed to the results store, ending with the per-round table.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include "backend/embedded.h"
 #include "cli/commands.h"
+#include "cli/mpi_world.h"
 #include "common/error.h"
 #include "protocol/experiment.h"
 #include "protocol/runner.h"
+#include "protocol/shard_merge.h"
 #include "report/report_command.h"
 
 #include "protocol/round_uncertainty.h"
@@ -34,7 +39,7 @@ struct EngineFlags {
 
 struct RunFlags {
   std::string run_file, task, model, out, conditions, categories, toxicity_scorer, html;
-  std::string hidden_layers, hidden_positions;
+  std::string hidden_layers, hidden_positions, shard;
   std::string entailment, entailment_model, entailment_prompt;
   int samples = -1, sample_max_new_tokens = -1;
   double sample_temperature = -1, sample_top_p = -1;
@@ -50,7 +55,7 @@ struct RunFlags {
 tasks::RunSpec resolve_spec(const RunFlags& f) {
   tasks::RunSpec s;
   if (!f.run_file.empty()) s = tasks::load_run_file(f.run_file);
-  if (!f.task.empty()) s.task = f.task;
+  if (!f.task.empty()) s.task = tasks::resolve_task_file(f.task);
   if (!f.model.empty()) s.model = f.model;
   if (!f.out.empty()) s.out = f.out;
   if (!f.conditions.empty()) s.conditions = split_commas(f.conditions);
@@ -199,13 +204,111 @@ void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
   cmd->add_option("--chat-template", f.chat_template, "override the model's chat template");
 }
 
+// Which share of the run this process takes: shard i of N from --shard, one per rank under
+// mpirun, or the whole run. Ranks on one host split its cores unless --threads says otherwise.
+void apply_sharding(const std::string& flag, const MpiWorld& world, tasks::RunSpec& spec, EngineFlags& engine) {
+  if (world.active()) {
+    if (!flag.empty()) throw Error("--shard and mpirun both split the run; use one of them");
+    spec.shard = {world.rank(), world.size()};
+    if (engine.threads == 0)
+      engine.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world.local_size());
+  } else if (!flag.empty()) {
+    spec.shard = tasks::parse_shard(flag, "--shard");
+  }
+}
+
+// After a shard's run: under mpirun, rank 0 merges the shards once every rank has finished its
+// own; with --shard, the command that merges them is printed.
+void finish_shard(MpiWorld& world, const tasks::RunSpec& spec, bool complete, bool report, const std::string& html) {
+  std::vector<std::string> shards;
+  for (int i = 0; i < spec.shard.count; ++i) shards.push_back(protocol::shard_store_path(spec.out, i, spec.shard.count));
+  if (!world.active()) {
+    if (complete)
+      fmt::print(stderr, "isc: shard {}/{} finished; once all are, merge them: isc merge {} --out {}\n", spec.shard.index,
+                 spec.shard.count, fmt::join(shards, " "), spec.out);
+    return;
+  }
+  const bool all = world.all_succeeded(complete);
+  if (world.rank() != 0) return;
+  if (!all) throw Error(fmt::format("not every rank finished its shard; {} is not written (rerun the same command to "
+                                    "resume the unfinished shards)", spec.out));
+  protocol::MergeOptions o;
+  o.overwrite = true;  // the merged store is derived from the shards alone
+  const protocol::MergeSummary m = protocol::merge_shard_stores(shards, spec.out, o);
+  fmt::print(stderr, "isc: merged {} shards of run {}: {} conversations, {} rounds -> {}\n", m.shards, m.run_id,
+             m.conversations, m.rounds, spec.out);
+  if (report) {
+    Store merged = Store::open(spec.out, OpenMode::ReadOnly);
+    report_run(merged, m.run_id, html);
+  }
+}
+
+// `isc run`: the experiment (or this process's shard of it), then its report. `settled` is set once
+// this rank has told the others how its shard ended.
+void run_command(RunFlags& f, MpiWorld& world, bool& settled) {
+  tasks::RunSpec spec = resolve_spec(f);
+  apply_sharding(f.shard, world, spec, f.engine);
+  const bool sharded = spec.shard.count > 1;
+  // A shard resumes its own store whenever it can: rerunning the command finishes what is missing.
+  const bool reuse = f.reuse || sharded;
+  const std::string store_path =
+      sharded ? protocol::shard_store_path(spec.out, spec.shard.index, spec.shard.count) : spec.out;
+  protocol::Experiment e = protocol::prepare_experiment(spec);
+  resolve_entailment_prompt(e);
+  auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
+  e.run.hidden.layers.clear();
+  if (!e.run.hidden.layers_spec.empty())
+    e.run.hidden.layers = tasks::parse_layer_list(e.run.hidden.layers_spec, backend->info().n_layers,
+                                                  f.run_file.empty() ? "--hidden-layers" : f.run_file + ": hidden.layers");
+  ToxicityScoring tox = make_toxicity_scorer(f.toxicity_scorer, e.task, *backend, f.engine);
+  const std::filesystem::path out(store_path);
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  Store store = Store::open(store_path, OpenMode::CreateOrOpen);
+  std::string run_id;
+  if (reuse) {
+    if (auto prev = protocol::find_matching_run(store, e, backend->info())) {
+      run_id = prev->run_id;
+      if (prev->status == "finished") {
+        fmt::print(stderr, "isc: run {} with this configuration is already finished in {}\n", run_id, store.path());
+        if (sharded) {
+          settled = true;
+          finish_shard(world, e.run, true, !f.no_report, f.html);
+        } else if (!f.no_report) {
+          report_run(store, run_id, f.html);
+        }
+        return;
+      }
+      if (prev->status != "running") store.reopen_run(run_id);
+      e.run_id = run_id;
+      fmt::print(stderr, "isc: resuming run {} ({} rounds stored)\n", run_id, store.count_rounds(run_id));
+    }
+  }
+  // the judge (and its prompt file) is checked before a run is recorded
+  EntailmentSetup entail = make_entailment_judge(e, *backend, f.engine, store);
+  if (run_id.empty()) run_id = protocol::record_experiment(store, e, backend->info());
+  fmt::print(stderr, "isc: run {}: task {}, {} items × {} conditions × {} rounds, model {}\n", run_id, e.task.name,
+             e.items.size(), e.run.conditions.size(), e.run.rounds, e.run.model);
+  protocol::RunnerOptions ro;
+  ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
+  ro.top_logprobs = f.top_logprobs;
+  ro.progress = !f.quiet;
+  ro.toxicity = tox.scorer.get();
+  ro.entailment = entail.judge.get();
+  protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
+  finish_and_report(store, run_id, st, !f.no_report && !sharded, f.html);
+  if (sharded) {
+    settled = true;
+    finish_shard(world, e.run, st.complete, !f.no_report, f.html);
+  }
+}
+
 }  // namespace
 
 void register_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a multi-round self-correction experiment");
   static RunFlags f;
   cmd->add_option("runfile", f.run_file, "run file (YAML); flags override it");
-  cmd->add_option("--task", f.task, "task file");
+  cmd->add_option("--task", f.task, "task file, or the name of a shipped task (bbq, winogender, ...)");
   cmd->add_option("--model", f.model, "model .gguf file or Hugging Face folder");
   cmd->add_option("--out", f.out, "results store (SQLite)");
   cmd->add_option("--conditions", f.conditions, "comma-separated conditions (default: all of the task)");
@@ -233,6 +336,9 @@ void register_run(CLI::App& app) {
   cmd->add_flag("-q,--quiet", f.quiet, "no progress line");
   cmd->add_flag("--no-report", f.no_report, "do not print the per-round table at the end");
   cmd->add_option("--html", f.html, "also write the HTML report of the run to this file");
+  cmd->add_option("--shard", f.shard,
+                  "run only shard i of N (0-based, e.g. 0/4) into OUT.shard-i-of-N; `isc merge` joins the shards "
+                  "(under mpirun each rank takes one shard and rank 0 merges them into OUT)");
   cmd->add_flag("--reuse", f.reuse, "if the store holds a run with this exact configuration, resume it (or just report it)");
   cmd->add_option("--hidden-layers", f.hidden_layers,
                   "capture hidden states at these layers: all, \"10,20,30\", \"1-5,12\" (0 = embeddings); none = off");
@@ -248,45 +354,14 @@ void register_run(CLI::App& app) {
   cmd->add_option("--entailment-prompt", f.entailment_prompt, "judge prompt file (default: prompts/entailment.yaml)");
   add_engine_flags(cmd, f.engine);
   cmd->callback([] {
-    tasks::RunSpec spec = resolve_spec(f);
-    protocol::Experiment e = protocol::prepare_experiment(spec);
-    resolve_entailment_prompt(e);
-    auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
-    e.run.hidden.layers.clear();
-    if (!e.run.hidden.layers_spec.empty())
-      e.run.hidden.layers = tasks::parse_layer_list(e.run.hidden.layers_spec, backend->info().n_layers,
-                                                    f.run_file.empty() ? "--hidden-layers" : f.run_file + ": hidden.layers");
-    ToxicityScoring tox = make_toxicity_scorer(f.toxicity_scorer, e.task, *backend, f.engine);
-    const std::filesystem::path out(e.run.out);
-    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-    Store store = Store::open(e.run.out, OpenMode::CreateOrOpen);
-    std::string run_id;
-    if (f.reuse) {
-      if (auto prev = protocol::find_matching_run(store, e, backend->info())) {
-        run_id = prev->run_id;
-        if (prev->status == "finished") {
-          fmt::print(stderr, "isc: run {} with this configuration is already finished in {}\n", run_id, store.path());
-          if (!f.no_report) report_run(store, run_id, f.html);
-          return;
-        }
-        if (prev->status != "running") store.reopen_run(run_id);
-        e.run_id = run_id;
-        fmt::print(stderr, "isc: resuming run {} ({} rounds stored)\n", run_id, store.count_rounds(run_id));
-      }
+    MpiWorld& world = MpiWorld::join();
+    bool settled = false;
+    try {
+      run_command(f, world, settled);
+    } catch (...) {
+      if (!settled) world.all_succeeded(false);  // the other ranks must not wait for this one
+      throw;
     }
-    // the judge (and its prompt file) is checked before a run is recorded
-    EntailmentSetup entail = make_entailment_judge(e, *backend, f.engine, store);
-    if (run_id.empty()) run_id = protocol::record_experiment(store, e, backend->info());
-    fmt::print(stderr, "isc: run {}: task {}, {} items × {} conditions × {} rounds, model {}\n", run_id, e.task.name,
-               e.items.size(), e.run.conditions.size(), e.run.rounds, e.run.model);
-    protocol::RunnerOptions ro;
-    ro.max_active = e.run.max_batch > 0 ? e.run.max_batch : 64;
-    ro.top_logprobs = f.top_logprobs;
-    ro.progress = !f.quiet;
-    ro.toxicity = tox.scorer.get();
-    ro.entailment = entail.judge.get();
-    protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
-    finish_and_report(store, run_id, st, !f.no_report, f.html);
   });
 }
 

@@ -80,9 +80,19 @@ Experiment prepare_experiment(const tasks::RunSpec& spec) {
   return e;
 }
 
+nlohmann::json unsharded_config(nlohmann::json config) {
+  if (config.contains("run") && config["run"].is_object()) config["run"].erase("shard");
+  return config;
+}
+
+std::string sharded_run_id(const Experiment& e, const nlohmann::json& config, const BackendInfo& backend) {
+  const std::string identity = unsharded_config(config).dump() + '\n' + backend.model_sha256;
+  return fmt::format("{}-{}shards-{}", e.task.name, e.run.shard.count,
+                     sha256_hex(identity.data(), identity.size()).substr(0, 12));
+}
+
 std::string record_experiment(Store& store, Experiment& e, const BackendInfo& backend) {
   RunRecord r;
-  r.run_id = new_run_id(e.task.name);
   r.task = e.task.name;
   r.config = {{"run", tasks::to_json(e.run)},
               {"task_file", e.task.file},
@@ -94,6 +104,9 @@ std::string record_experiment(Store& store, Experiment& e, const BackendInfo& ba
   nlohmann::json steer_files = nlohmann::json::object();
   for (const auto& st : e.run.steer) steer_files[st.name] = sha256_of_path(st.direction);
   r.config["steer_sha256"] = steer_files;
+  // The shards of a run share its id without talking to each other (Slurm arrays, dead ranks
+  // rerun later): it is derived from the configuration they share.
+  r.run_id = e.run.shard.count > 1 ? sharded_run_id(e, r.config, backend) : new_run_id(e.task.name);
   r.model = backend.model;
   r.model_sha256 = backend.model_sha256;
   r.engine_version = backend.engine_version;

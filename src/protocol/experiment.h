@@ -27,6 +27,13 @@ void add_steered_conditions(Experiment& e);
 // Loads the task and its items for a validated RunSpec (conditions/rounds default to the task's).
 Experiment prepare_experiment(const tasks::RunSpec& spec);
 
+// A run's stored config without its shard: what the shards of one run have in common.
+nlohmann::json unsharded_config(nlohmann::json config);
+
+// The id shared by the shards of a run: the task's name, the shard count and a hash of the
+// unsharded configuration and the model.
+std::string sharded_run_id(const Experiment& e, const nlohmann::json& config, const BackendInfo& backend);
+
 // Writes the run record and its items to the store; returns the new run id.
 std::string record_experiment(Store& store, Experiment& e, const BackendInfo& backend);
 

@@ -14,4 +14,9 @@ std::string resolve_path(const std::string& base_file, const std::string& path, 
 // Same search, but returns an empty string instead of throwing.
 std::string find_path(const std::string& base_file, const std::string& path);
 
+// A task given on the command line: a file path as is, or a bare name ("bbq") for a shipped task
+// file, tasks/NAME.yaml (or .yml, .json), looked for under the working directory and its parents,
+// then next to the isc binary. Throws isc::Error listing the shipped tasks when none is found.
+std::string resolve_task_file(const std::string& task);
+
 }  // namespace isc::tasks

@@ -92,12 +92,29 @@ std::vector<int> parse_layer_list(const std::string& text, int n_layers, const s
   return out;
 }
 
+ShardSpec parse_shard(const std::string& text, const std::string& where) {
+  const size_t slash = text.find('/');
+  auto number = [&](const std::string& part) -> int {
+    if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(fmt::format("{}: shard '{}' (expected i/N, e.g. 0/4: shard i of N, 0-based)", where, text));
+    return std::stoi(part);
+  };
+  if (slash == std::string::npos)
+    throw Error(fmt::format("{}: shard '{}' (expected i/N, e.g. 0/4: shard i of N, 0-based)", where, text));
+  ShardSpec s{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+  if (s.count < 1 || s.index >= s.count)
+    throw Error(fmt::format("{}: shard '{}': the index must be in 0..N-1 (shards are 0-based)", where, text));
+  return s;
+}
+
 void validate_run_spec(const RunSpec& s, const std::string& where) {
   auto fail = [&](const std::string& what) { throw Error(where + ": " + what); };
   if (s.task.empty()) fail("no task file given");
   if (s.backend != "embedded" && s.backend != "openai") fail("backend '" + s.backend + "' (expected embedded or openai)");
   if (s.backend == "openai" && s.backend_url.empty()) fail("the openai backend needs backend_url");
   if (s.rounds < 0) fail("rounds must be >= 0 (0 = the task's rounds)");
+  if (s.shard.count < 1 || s.shard.index < 0 || s.shard.index >= s.shard.count)
+    fail(fmt::format("shard {}/{} (expected 0 <= i < N)", s.shard.index, s.shard.count));
   if (s.limit < 0) fail("limit must be >= 0 (0 = all items)");
   if (!(s.sampling.temperature >= 0)) fail("temperature must be >= 0");
   if (s.sampling.top_k < 0) fail("top_k must be >= 0");
@@ -139,8 +156,14 @@ RunSpec load_run_file(const std::string& path) {
   RunSpec s;
   s.file = path;
   const std::string task = m.required_string("task");
-  const std::string found_task = find_path(path, task);
-  if (found_task.empty()) throw Error(m.position_of("task") + ": task file '" + task + "' not found");
+  std::string found_task = find_path(path, task);
+  if (found_task.empty()) {
+    try {
+      found_task = resolve_task_file(task);  // a shipped task by name
+    } catch (const Error& e) {
+      throw Error(m.position_of("task") + ": " + e.what());
+    }
+  }
   s.task = found_task;
   if (auto v = m.string("model")) {
     const std::string found = find_path(path, *v);
@@ -263,6 +286,7 @@ nlohmann::json to_json(const RunSpec& s) {
                        {"entailment_prompt", s.samples.entailment_prompt}}}};
   // Written only when on, so the identity of runs without it is what it was before it existed.
   if (s.predict_stop > 0.0) j["predict_stop"] = s.predict_stop;
+  if (s.shard.count > 1) j["shard"] = {{"index", s.shard.index}, {"count", s.shard.count}};
   return j;
 }
 
@@ -288,6 +312,10 @@ RunSpec run_spec_from_json(const nlohmann::json& j) {
     s.early_stop_k = j.at("early_stop_k").get<int>();
     s.predict_stop = j.value("predict_stop", 0.0);
     s.skip_bad_lines = j.at("skip_bad_lines").get<bool>();
+    if (j.contains("shard")) {
+      s.shard.index = j.at("shard").at("index").get<int>();
+      s.shard.count = j.at("shard").at("count").get<int>();
+    }
     // stores written before capture and steering existed have neither key
     if (j.contains("hidden")) {
       const auto& h = j.at("hidden");

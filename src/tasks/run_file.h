@@ -50,6 +50,21 @@ struct SamplesSpec {
   std::string entailment_prompt;         // judge prompt file; empty = prompts/entailment.yaml of isc
 };
 
+// One share of a run split over processes (`isc run --shard i/N`, or the ranks of `mpirun`):
+// conversation k of the run (conditions × items, in that order) belongs to shard k mod count.
+struct ShardSpec {
+  int index = 0;  // 0-based
+  int count = 1;  // 1 = not sharded
+};
+
+// Conversation k (conditions × items, in the run's order) of a run belongs to this shard.
+inline bool in_shard(size_t conversation, const ShardSpec& shard) {
+  return conversation % static_cast<size_t>(shard.count) == static_cast<size_t>(shard.index);
+}
+
+// "i/N" with 0 <= i < N; throws isc::Error "<where>: ..." for anything else.
+ShardSpec parse_shard(const std::string& text, const std::string& where);
+
 struct RunSpec {
   std::string file;                      // the run file (empty when built from flags only)
   std::string task;                      // task file; resolved like data paths when it exists
@@ -73,6 +88,7 @@ struct RunSpec {
   HiddenSpec hidden;
   std::vector<SteerSpec> steer;
   SamplesSpec samples;
+  ShardSpec shard;                       // not a run-file field: set per process by --shard or mpirun
 };
 
 // "all" (0..n_layers), or a comma list of layers and ranges "a-b"; each in 0..n_layers. Throws
