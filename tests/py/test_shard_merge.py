@@ -13,11 +13,11 @@ import pytest
 
 from isc_cli import assert_one_line_error, isc
 
-ARGS = ["--task", "tasks/bbq.yaml", "--conditions", "baseline,self-correct", "--rounds", "3", "--limit", "7",
+ARGS = ["--task", "tasks/bbq.yaml", "--conditions", "baseline,self-correct", "--rounds", "2", "--limit", "7",
         "--shuffle", "--seed", "5", "--max-batch", "4", "--hidden-layers", "1,30", "-q", "--no-report"]
 COLUMNS = ("condition, item_id, round, user_message, assistant_prefill, prompt_tokens, generated_text, tokens, "
            "finish_reason, parsed_answer, answer_index, option_probs, correct, score, extra, context_tokens")
-CONVERSATIONS = 2 * 7
+CONVERSATIONS, ROUNDS = 2 * 7, 2
 
 
 def query(path, sql):
@@ -71,8 +71,8 @@ def mpi_env():
 def single(isc_bin, model_path, root, tmp_path_factory):
     out = tmp_path_factory.mktemp("single") / "single.sqlite"
     isc(isc_bin, root, "run", "--model", model_path, "--out", out, *ARGS)
-    assert len(rows(out)) == CONVERSATIONS * 3
-    assert len(hidden(out)) == CONVERSATIONS * 3 * 2
+    assert len(rows(out)) == CONVERSATIONS * ROUNDS
+    assert len(hidden(out)) == CONVERSATIONS * ROUNDS * 2
     return out
 
 
@@ -95,7 +95,7 @@ def test_three_shards_merged_equal_one_process(isc_bin, model_path, root, tmp_pa
         r = isc(isc_bin, root, "run", "--model", model_path, "--out", out, "--shard", f"{i}/3", *ARGS)
         assert f"shard {i}/3 finished" in r.stderr
     # conversation k belongs to shard k mod 3: 14 conversations -> 5, 5, 4
-    assert [count_rounds(s) // 3 for s in shards] == [5, 5, 4]
+    assert [count_rounds(s) // ROUNDS for s in shards] == [5, 5, 4]
     assert not out.exists()
     r = isc(isc_bin, root, "merge", *shards, "--out", out)
     assert "merged 3 shards" in r.stderr and f"{CONVERSATIONS} conversations" in r.stderr
@@ -114,7 +114,7 @@ def test_mpirun_ranks_merge_into_one_store(isc_bin, model_path, root, tmp_path, 
     assert "merged 2 shards" in r.stderr
     assert_same_run(out, single)
     for i in range(2):
-        assert count_rounds(tmp_path / f"mpi.shard-{i}-of-2.sqlite") == CONVERSATIONS // 2 * 3
+        assert count_rounds(tmp_path / f"mpi.shard-{i}-of-2.sqlite") == CONVERSATIONS // 2 * ROUNDS
     # rerunning a finished sharded run computes nothing and merges the same store again
     r = subprocess.run(cmd, cwd=root, env=mpi_env(), capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
@@ -128,7 +128,7 @@ def test_killed_rank_resumes_only_its_missing_rounds(isc_bin, model_path, root, 
     cmd = [*mpirun(), "-np", "2", str(isc_bin), "run", "--model", str(model_path), "--out", str(out), *ARGS]
     proc = subprocess.Popen(cmd, cwd=root, env=mpi_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 600
-    while time.time() < deadline and proc.poll() is None and count_rounds(shards[1]) < 6:
+    while time.time() < deadline and proc.poll() is None and count_rounds(shards[1]) < 4:
         time.sleep(0.05)
     assert proc.poll() is None, "the run finished before a rank could be killed"
     # the rank of shard 1: an isc process whose store is shard 1's (its rank is in its environment)
@@ -146,14 +146,14 @@ def test_killed_rank_resumes_only_its_missing_rounds(isc_bin, model_path, root, 
     assert proc.returncode != 0
     assert not out.exists()
     before = [count_rounds(s) for s in shards]
-    assert 0 < before[1] < CONVERSATIONS // 2 * 3
+    assert 0 < before[1] < CONVERSATIONS // 2 * ROUNDS
 
     r = subprocess.run(cmd, cwd=root, env=mpi_env(), capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
     # each rank computed only the rounds its store was missing
     done = [int(line.split(" rounds this session")[0].rsplit(" ", 1)[1])
             for line in r.stderr.splitlines() if " rounds this session" in line]
-    assert sum(done) == CONVERSATIONS * 3 - sum(before), (done, before)
+    assert sum(done) == CONVERSATIONS * ROUNDS - sum(before), (done, before)
     assert_same_run(out, single)
 
 

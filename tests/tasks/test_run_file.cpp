@@ -47,5 +47,27 @@ TEST(RunFile, Errors) {
   EXPECT_EQ(ok.model, "");
 }
 
+// Shards are i/N, 0-based; conversation k belongs to shard k mod N, so N shards cover every
+// conversation exactly once; the shard survives the stored configuration (resume, merge).
+TEST(RunFile, Shards) {
+  const ShardSpec s = parse_shard("2/5", "--shard");
+  EXPECT_EQ(s.index, 2);
+  EXPECT_EQ(s.count, 5);
+  for (const char* bad : {"5/5", "1", "/2", "1/", "a/2", "-1/2", "1/0", "1/2/3", " 1/2", "9999999/99999999"})
+    EXPECT_NE(error_of([&] { parse_shard(bad, "--shard"); }).find("--shard: shard '"), std::string::npos) << bad;
+  for (size_t k = 0; k < 23; ++k) {
+    int owners = 0;
+    for (int i = 0; i < 4; ++i) owners += in_shard(k, ShardSpec{i, 4});
+    EXPECT_EQ(owners, 1) << k;
+  }
+  RunSpec r;
+  r.task = "t.yaml";
+  EXPECT_FALSE(to_json(r).contains("shard"));  // unsharded runs keep the identity they had
+  r.shard = {1, 3};
+  const RunSpec back = run_spec_from_json(to_json(r));
+  EXPECT_EQ(back.shard.index, 1);
+  EXPECT_EQ(back.shard.count, 3);
+}
+
 }  // namespace
 }  // namespace isc::tasks
