@@ -175,7 +175,7 @@ void EngineWorker::Impl::loop() {
 }
 
 void EngineWorker::Impl::start(std::shared_ptr<RequestChannel> channel, ServeJob job) {
-  if (channel->cancelled) return;
+  if (channel->cancelled) throw ApiError(499, "the client went away", "invalid_request_error", "cancelled");
   const Tokenizer& tok = engine->tokenizer();
   const int64_t context = engine->config().context_length;
 
