@@ -334,3 +334,22 @@ def test_hidden_states_user_end(server):
         "max_tokens": 1, "isc": {"hidden_states": {"layers": [30]}}})
     assert status == 200, c
     np.testing.assert_allclose(c["isc"]["hidden_states"][0]["values"], hs[1]["values"], atol=1e-5)
+
+
+def test_text_extending_a_kept_prompt_keeps_its_tokens(server, cold):
+    """The tokenization rule (prefix_pool.h): a text that extends a kept request's whole prompt keeps
+    that request's tokens as they are, even a split the tokenizer itself would not make (here
+    "Hello" " wor" "ld" where it would write "Hello" " world"), as an embedded conversation keeps its
+    cache; a text that extends no kept prompt is encoded afresh."""
+    hello, wor, ld = 19556, 458, 400  # `isc tokenize` of "Hello", " wor", "ld"
+    status, first = server.request("POST", "/v1/completions",
+                                   {"model": "smol", "prompt": [hello, wor, ld], "max_tokens": 1, "temperature": 0})
+    assert status == 200, first
+    body = {"model": "smol", "prompt": "Hello world, how are you?", "max_tokens": 0, "echo": True, "logprobs": 0}
+    status, warm = server.request("POST", "/v1/completions", body)
+    assert status == 200, warm
+    assert warm["choices"][0]["logprobs"]["tokens"][:4] == ["Hello", " wor", "ld", ","]
+    assert warm["usage"]["prompt_tokens"] == 8
+    status, fresh = cold.request("POST", "/v1/completions", body)
+    assert fresh["choices"][0]["logprobs"]["tokens"][:3] == ["Hello", " world", ","]
+    assert fresh["usage"]["prompt_tokens"] == 7
