@@ -24,5 +24,6 @@ void register_concept(CLI::App& app);
 void register_simulate(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_merge(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace isc::cli

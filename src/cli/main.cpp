@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   isc::cli::register_simulate(app);
   isc::cli::register_analyze(app);
   isc::cli::register_merge(app);
+  isc::cli::register_serve(app);
   try {
     isc::kernels::active_isa();  // a bad ISC_KERNELS is reported here, before any command runs
     app.parse(argc, argv);

@@ -95,6 +95,11 @@ Scheduler::Ticket Scheduler::submit(GenerationJob job) {
   a->job = &a->own_job;
   a->result = &a->own_result;
   a->result->hidden.resize(a->job->hidden_points.size());
+  if (a->job->prompt_logprobs) {
+    const size_t n = a->job->append.size() - 1;
+    a->result->prompt_logprobs.assign(n, 0.0f);
+    if (a->job->top_logprobs > 0) a->result->prompt_top.resize(n);
+  }
   const Ticket t = a->ticket;
   pending_.push_back(std::move(a));
   return t;
@@ -163,6 +168,7 @@ void Scheduler::step_once() {
     r.tokens.push_back(tok);
     r.logprobs.push_back(lp[tok]);
     if (j.top_logprobs > 0) r.top.push_back(std::move(top));
+    if (j.on_token) j.on_token(r);
     a.text += tokenizer_.token_bytes(tok);
     size_t cut = 0;
     if (ends_with_any(a.text, j.stop_strings, &cut)) return finish(a, "stop");
@@ -180,7 +186,8 @@ void Scheduler::step_once() {
 
   // Build one forward pass: decode tokens first (1 row each), then prefill chunks in the budget.
   ForwardRequest req;
-  struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; bool scoring = false; };
+  // prompt_pos >= 0: a prompt row read only for the next prompt token's log-probability
+  struct RowUse { ActiveJob* job; int64_t row; bool prompt_end; bool scoring = false; int64_t prompt_pos = -1; };
   std::vector<RowUse> uses;
   struct HiddenUse { GenerationResult* result; size_t point; };
   std::vector<HiddenUse> hidden_uses;  // parallel to req.hidden
@@ -239,6 +246,13 @@ void Scheduler::step_once() {
       req.hidden.push_back({row0 + (at - first), points[p].layer});
       hidden_uses.push_back({a.result, p});
     }
+    if (a.job->prompt_logprobs) {
+      const int64_t first = static_cast<int64_t>(a.prompt_done);
+      for (int64_t i = 0; i < n && first + i + 1 < static_cast<int64_t>(prompt.size()); ++i) {
+        req.logit_rows.push_back(row0 + i);
+        uses.push_back({&a, row0 + i, false, false, first + i});
+      }
+    }
     a.result->cached_tokens.insert(a.result->cached_tokens.end(), prompt.begin() + a.prompt_done,
                                    prompt.begin() + a.prompt_done + n);
     a.prompt_done += n;
@@ -275,7 +289,7 @@ void Scheduler::step_once() {
   std::vector<int64_t> slot(static_cast<size_t>(R), -1);  // row -> its log-softmax in `logprobs_`
   int64_t main_rows = 0;
   for (int64_t i = 0; i < R; ++i)
-    if (!uses[i].scoring) slot[i] = main_rows++;
+    if (!uses[i].scoring && uses[i].prompt_pos < 0) slot[i] = main_rows++;
   logprobs_.resize(static_cast<size_t>(main_rows * V));
   std::vector<int32_t> sampled(static_cast<size_t>(R), -1);
   std::vector<float> lse(static_cast<size_t>(R), 0.0f);
@@ -284,9 +298,13 @@ void Scheduler::step_once() {
     thread_local std::vector<float> scratch;
     for (int64_t i = b; i < e; ++i) {
       const ActiveJob& a = *uses[i].job;
-      if (uses[i].scoring) {
+      if (uses[i].scoring || uses[i].prompt_pos >= 0) {
         scratch.resize(static_cast<size_t>(V));
         lse[i] = log_sum_exp(logits + i * V, V, scratch.data());
+        if (uses[i].prompt_pos >= 0 && a.job->top_logprobs > 0) {
+          log_softmax(logits + i * V, V, scratch.data());
+          tops[i] = top_logprobs(scratch.data(), V, a.job->top_logprobs);
+        }
         continue;
       }
       if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
@@ -301,6 +319,12 @@ void Scheduler::step_once() {
   for (size_t i = 0; i < uses.size(); ++i) {
     ActiveJob& a = *uses[i].job;
     if (uses[i].scoring) continue;  // handled below
+    if (uses[i].prompt_pos >= 0) {
+      const int64_t k = uses[i].prompt_pos;
+      a.result->prompt_logprobs[k] = logits[i * V + a.job->append[k + 1]] - lse[i];
+      if (a.job->top_logprobs > 0) a.result->prompt_top[k] = std::move(tops[i]);
+      continue;
+    }
     const float* lp = logprobs_.data() + slot[i] * V;
     if (a.phase == Phase::Prefill && !uses[i].prompt_end) continue;
     if (a.phase == Phase::Prefill) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,8 @@ namespace isc {
 class Model;
 class Tokenizer;
 
+struct GenerationResult;
+
 struct GenerationJob {
   KvCache* cache = nullptr;             // the sequence's cache; extended in place
   std::vector<int32_t> append;          // prompt tokens to add first (may be empty if the cache
@@ -27,6 +30,9 @@ struct GenerationJob {
   std::vector<int32_t> stop_tokens;     // end the turn (not returned, not cached)
   std::vector<std::string> stop_strings;
   int top_logprobs = 0;
+  // Also the log-probability of every appended token after the first, given the tokens before it
+  // (and `top_logprobs` alternatives per position): what an OpenAI-style echo of the prompt reports.
+  bool prompt_logprobs = false;
   std::vector<std::vector<int32_t>> score_continuations;  // logprob of each after the prompt
   // Residual-stream snapshots: (offset into `append`, -1 = its last token; layer 0..n_layers).
   struct HiddenPoint {
@@ -38,6 +44,9 @@ struct GenerationJob {
   // generated tokens and scored continuations). Empty / nullptr = none.
   std::vector<SteeringSpan> append_steering;
   std::shared_ptr<const Steering> generation_steering;
+  // Called (on the thread that steps) each time a generated token is recorded, with the result so
+  // far (its last token is the new one): lets a server stream tokens. It must not touch the engine.
+  std::function<void(const GenerationResult&)> on_token;
 };
 
 struct GenerationResult {
@@ -49,6 +58,9 @@ struct GenerationResult {
   std::vector<double> continuation_logprobs;
   std::vector<std::vector<float>> hidden;  // one per hidden_points entry, in that order
   int64_t prefilled = 0;                // prompt tokens computed
+  // With job.prompt_logprobs: entry k is for appended token k + 1 (the first has no context here).
+  std::vector<float> prompt_logprobs;
+  std::vector<std::vector<std::pair<int32_t, float>>> prompt_top;
 };
 
 struct SchedulerLimits {
