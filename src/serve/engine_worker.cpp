@@ -54,6 +54,8 @@ struct EngineWorker::Impl {
   bool stopping = false;
   bool woken = false;
   std::thread thread;
+  mutable std::once_flag sha_once;
+  mutable std::string sha256;
 
   struct Active {
     std::shared_ptr<RequestChannel> channel;
@@ -90,7 +92,6 @@ EngineWorker::EngineWorker(const WorkerOptions& o) : impl_(std::make_unique<Impl
   const ModelConfig& cfg = m.engine->config();
   m.info.id = o.model_id.empty() ? std::filesystem::path(o.model_path).filename().string() : o.model_id;
   m.info.path = o.model_path;
-  m.info.sha256 = std::filesystem::is_directory(o.model_path) ? "" : sha256_of_path(o.model_path);
   m.info.chat_template = m.engine->chat_template().name();
   m.info.default_system = m.engine->chat_template().default_system();
   m.info.n_layers = static_cast<int>(cfg.n_layers);
@@ -103,6 +104,13 @@ EngineWorker::EngineWorker(const WorkerOptions& o) : impl_(std::make_unique<Impl
 EngineWorker::~EngineWorker() { stop(); }
 
 const ModelInfo& EngineWorker::info() const { return impl_->info; }
+const std::string& EngineWorker::model_sha256() const {
+  std::call_once(impl_->sha_once, [this] {
+    const std::string& p = impl_->options.model_path;
+    impl_->sha256 = std::filesystem::is_directory(p) ? "" : sha256_of_path(p);
+  });
+  return impl_->sha256;
+}
 const ChatTemplate& EngineWorker::chat_template() const { return impl_->engine->chat_template(); }
 const Tokenizer& EngineWorker::tokenizer() const { return impl_->engine->tokenizer(); }
 const WorkerStats& EngineWorker::stats() const { return impl_->stats; }

@@ -21,7 +21,6 @@ namespace isc::serve {
 struct ModelInfo {
   std::string id;              // what clients name it ("model" field)
   std::string path;
-  std::string sha256;
   std::string chat_template;   // the template family's name (text/chat_template.h)
   std::optional<std::string> default_system;  // the system message the template adds when none is given
   int n_layers = 0;
