@@ -62,6 +62,8 @@ struct EngineWorker::Impl {
     SequenceId sequence = 0;
     std::vector<int32_t> prompt;
     int64_t reused = 0;
+    int64_t turn_from = 0;
+    bool return_token_ids = false;
     int64_t steered_from = kNoSteering;
     std::vector<std::string> stop;
     std::vector<std::pair<std::string, int>> hidden;  // (position, layer) per hidden point
@@ -302,6 +304,8 @@ void EngineWorker::Impl::start(std::shared_ptr<RequestChannel> channel, ServeJob
   a.sequence = seq;
   a.prompt = std::move(prompt);
   a.reused = reused;
+  a.turn_from = turn_from;
+  a.return_token_ids = job.return_token_ids;
   a.steered_from = steered_from;
   a.stop = std::move(job.stop);
   active.emplace(ticket, std::move(a));
@@ -314,6 +318,10 @@ void EngineWorker::Impl::finished(Engine::JobTicket ticket, GenerationResult& g)
   active.erase(it);
   ServeResult r;
   r.cached_tokens = a.reused;
+  r.return_token_ids = a.return_token_ids;
+  r.turn_from = a.turn_from;
+  r.prefilled = g.prefilled;
+  r.generated_cached = static_cast<int64_t>(g.cached_tokens.size()) - (static_cast<int64_t>(a.prompt.size()) - a.reused);
   const std::string text = engine->tokenizer().decode(g.tokens);
   r.text = text.substr(0, stop_cut(text, a.stop));
   r.finish_reason = g.finish_reason == "prefill" ? "length" : g.finish_reason;
