@@ -54,12 +54,16 @@ struct EngineWorker::Impl {
   bool stopping = false;
   bool woken = false;
   std::thread thread;
+  mutable std::once_flag sha_once;
+  mutable std::string sha256;
 
   struct Active {
     std::shared_ptr<RequestChannel> channel;
     SequenceId sequence = 0;
     std::vector<int32_t> prompt;
     int64_t reused = 0;
+    int64_t turn_from = 0;
+    bool return_token_ids = false;
     int64_t steered_from = kNoSteering;
     std::vector<std::string> stop;
     std::vector<std::pair<std::string, int>> hidden;  // (position, layer) per hidden point
@@ -90,7 +94,6 @@ EngineWorker::EngineWorker(const WorkerOptions& o) : impl_(std::make_unique<Impl
   const ModelConfig& cfg = m.engine->config();
   m.info.id = o.model_id.empty() ? std::filesystem::path(o.model_path).filename().string() : o.model_id;
   m.info.path = o.model_path;
-  m.info.sha256 = std::filesystem::is_directory(o.model_path) ? "" : sha256_of_path(o.model_path);
   m.info.chat_template = m.engine->chat_template().name();
   m.info.default_system = m.engine->chat_template().default_system();
   m.info.n_layers = static_cast<int>(cfg.n_layers);
@@ -103,6 +106,13 @@ EngineWorker::EngineWorker(const WorkerOptions& o) : impl_(std::make_unique<Impl
 EngineWorker::~EngineWorker() { stop(); }
 
 const ModelInfo& EngineWorker::info() const { return impl_->info; }
+const std::string& EngineWorker::model_sha256() const {
+  std::call_once(impl_->sha_once, [this] {
+    const std::string& p = impl_->options.model_path;
+    impl_->sha256 = std::filesystem::is_directory(p) ? "" : sha256_of_path(p);
+  });
+  return impl_->sha256;
+}
 const ChatTemplate& EngineWorker::chat_template() const { return impl_->engine->chat_template(); }
 const Tokenizer& EngineWorker::tokenizer() const { return impl_->engine->tokenizer(); }
 const WorkerStats& EngineWorker::stats() const { return impl_->stats; }
@@ -294,6 +304,8 @@ void EngineWorker::Impl::start(std::shared_ptr<RequestChannel> channel, ServeJob
   a.sequence = seq;
   a.prompt = std::move(prompt);
   a.reused = reused;
+  a.turn_from = turn_from;
+  a.return_token_ids = job.return_token_ids;
   a.steered_from = steered_from;
   a.stop = std::move(job.stop);
   active.emplace(ticket, std::move(a));
@@ -306,6 +318,10 @@ void EngineWorker::Impl::finished(Engine::JobTicket ticket, GenerationResult& g)
   active.erase(it);
   ServeResult r;
   r.cached_tokens = a.reused;
+  r.return_token_ids = a.return_token_ids;
+  r.turn_from = a.turn_from;
+  r.prefilled = g.prefilled;
+  r.generated_cached = static_cast<int64_t>(g.cached_tokens.size()) - (static_cast<int64_t>(a.prompt.size()) - a.reused);
   const std::string text = engine->tokenizer().decode(g.tokens);
   r.text = text.substr(0, stop_cut(text, a.stop));
   r.finish_reason = g.finish_reason == "prefill" ? "length" : g.finish_reason;

@@ -46,6 +46,8 @@ class EngineWorker {
   EngineWorker& operator=(const EngineWorker&) = delete;
 
   const ModelInfo& info() const;
+  // The model file's SHA-256, computed on first use (seconds for a large file; "" for a folder).
+  const std::string& model_sha256() const;
   const ChatTemplate& chat_template() const;
   const Tokenizer& tokenizer() const;
   const WorkerStats& stats() const;

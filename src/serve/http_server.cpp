@@ -98,7 +98,7 @@ json HttpServer::Impl::model_json() const {
             {"default_system", i.default_system ? json(*i.default_system) : json()},
             {"n_layers", i.n_layers},
             {"dim", i.dim},
-            {"model_sha256", i.sha256},
+            {"model_sha256", worker.model_sha256()},
             {"context_length", i.context_length}}}};
 }
 

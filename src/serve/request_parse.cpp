@@ -91,11 +91,13 @@ void common_fields(const json& b, const ModelInfo& model, const RequestLimits& l
   }
 }
 
-// The isc extension: {"hidden_states": {layers, positions, user_message}, "steering": {vectors, positions}}.
+// The isc extension: {"return_token_ids", "hidden_states": {layers, positions, user_message},
+// "steering": {vectors, positions}} (docs/serve.md).
 void isc_fields(const json& b, const ModelInfo& model, bool chat, ParsedRequest& r) {
   const json* x = field(b, "isc");
   if (!x) return;
   if (!x->is_object()) throw bad_request("'isc' must be an object");
+  r.job.return_token_ids = get_bool(*x, "return_token_ids", false);
   if (const json* h = field(*x, "hidden_states")) {
     if (!h->is_object()) throw bad_request("'isc.hidden_states' must be an object");
     const json* layers = field(*h, "layers");

@@ -16,10 +16,21 @@ json usage_json(const ServeResult& r) {
 }
 
 json isc_json(const ServeResult& r) {
-  if (r.hidden.empty()) return nullptr;
-  json h = json::array();
-  for (const HiddenOut& x : r.hidden) h.push_back({{"position", x.position}, {"layer", x.layer}, {"values", x.values}});
-  return {{"hidden_states", h}};
+  if (r.hidden.empty() && !r.return_token_ids) return nullptr;
+  json out = json::object();
+  if (!r.hidden.empty()) {
+    json h = json::array();
+    for (const HiddenOut& x : r.hidden) h.push_back({{"position", x.position}, {"layer", x.layer}, {"values", x.values}});
+    out["hidden_states"] = h;
+  }
+  if (r.return_token_ids) {
+    out["prompt_token_ids"] = r.prompt_tokens;
+    out["completion_token_ids"] = r.tokens;
+    out["turn_from"] = r.turn_from;
+    out["generated_cached"] = r.generated_cached;
+    out["prefilled_tokens"] = r.prefilled;
+  }
+  return out;
 }
 
 namespace {

@@ -21,7 +21,6 @@ namespace isc::serve {
 struct ModelInfo {
   std::string id;              // what clients name it ("model" field)
   std::string path;
-  std::string sha256;
   std::string chat_template;   // the template family's name (text/chat_template.h)
   std::optional<std::string> default_system;  // the system message the template adds when none is given
   int n_layers = 0;
@@ -51,6 +50,9 @@ struct ServeJob {
   std::string user_message;
   std::shared_ptr<const Steering> steering;
   std::string steering_positions = "turn";
+  // isc extension: return the token ids and the cache bookkeeping (ServeResult::turn_from...), what
+  // a client needs to record a turn exactly as the embedded backend does (TurnResult).
+  bool return_token_ids = false;
 };
 
 struct HiddenOut {
@@ -70,6 +72,10 @@ struct ServeResult {
   std::vector<float> prompt_logprobs;   // entry k: prompt token k + 1 (with ServeJob::prompt_logprobs)
   std::vector<std::vector<std::pair<int32_t, float>>> prompt_top;
   std::vector<HiddenOut> hidden;
+  bool return_token_ids = false;        // the request asked for the fields below in its response
+  int64_t turn_from = 0;       // leading prompt tokens kept from the earlier request it continues (TurnResult::cache_kept)
+  int64_t generated_cached = 0;  // generated tokens now in the cache (all but a last one not fed back)
+  int64_t prefilled = 0;       // prompt tokens computed by this request
 };
 
 // One request in flight. The engine thread appends streamed tokens and the text that is safe to

@@ -210,11 +210,13 @@ def test_prefix_cache_multi_round(server, cold):
         msgs = [{"role": "user", "content": "What is the largest planet of the solar system?"}]
         out = []
         for follow_up in ["Why is it so big?", "Name one of its moons."]:
-            r = c.chat.completions.create(model="smol", messages=msgs, max_tokens=48, temperature=0)
+            r = c.chat.completions.create(model="smol", messages=msgs, max_tokens=48, temperature=0,
+                                          extra_body={"isc": {"return_token_ids": True}})
             out.append(r)
             msgs = msgs + [{"role": "assistant", "content": r.choices[0].message.content},
                            {"role": "user", "content": follow_up}]
-        r = c.chat.completions.create(model="smol", messages=msgs, max_tokens=48, temperature=0)
+        r = c.chat.completions.create(model="smol", messages=msgs, max_tokens=48, temperature=0,
+                                      extra_body={"isc": {"return_token_ids": True}})
         return out + [r]
 
     warm, fresh = rounds(server), rounds(cold)
@@ -225,6 +227,13 @@ def test_prefix_cache_multi_round(server, cold):
     for k in (1, 2):  # later rounds reuse at least the previous round's prompt
         assert warm[k].usage.model_extra["isc_cached_tokens"] >= warm[k - 1].usage.prompt_tokens
         assert warm[k].usage.prompt_tokens_details.cached_tokens == warm[k].usage.model_extra["isc_cached_tokens"]
+        # the round continues the previous one's tokens: its prompt + the cached part of its answer
+        prev, cur = warm[k - 1].model_extra["isc"], warm[k].model_extra["isc"]
+        kept = cur["turn_from"]
+        assert kept == len(prev["prompt_token_ids"]) + prev["generated_cached"]
+        assert cur["prompt_token_ids"][:kept] == prev["prompt_token_ids"] + prev["completion_token_ids"][:prev["generated_cached"]]
+        assert cur["prefilled_tokens"] == len(cur["prompt_token_ids"]) - kept
+        assert len(cur["completion_token_ids"]) == warm[k].usage.completion_tokens
 
 
 def test_prefix_cache_shared_system_prompt(server, cold):

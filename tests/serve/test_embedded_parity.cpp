@@ -89,6 +89,7 @@ TEST(ServeEmbeddedParity, MultiRoundConversationsGetTheEmbeddedTokensAnswersAndH
       j.hidden_positions = t.hidden_positions;
       j.user_message = user;
       if (steered) j.steering = steer;
+      j.return_token_ids = true;
       const serve::ServeResult sr = run(worker, j);
       c.messages.push_back({"assistant", prefill + sr.text});
 
@@ -104,8 +105,14 @@ TEST(ServeEmbeddedParity, MultiRoundConversationsGetTheEmbeddedTokensAnswersAndH
         EXPECT_EQ(sr.hidden[h].layer, er.hidden[h].layer);
         EXPECT_LE(max_abs_diff(sr.hidden[h].values, er.hidden[h].values), 1e-5) << sr.hidden[h].position << " " << sr.hidden[h].layer;
       }
+      // the bookkeeping a client needs to record the turn as the embedded backend does
+      EXPECT_EQ(sr.turn_from, er.cache_kept);
+      EXPECT_EQ(sr.generated_cached, er.generated_cached);
+      ASSERT_EQ(sr.tokens.size(), er.tokens.size());
+      for (size_t g = 0; g < sr.tokens.size(); ++g) EXPECT_EQ(sr.tokens[g], er.tokens[g].id);
       if (k > 0) {  // everything before this round's new tokens came from the cache
-        EXPECT_GE(sr.cached_tokens, er.cache_kept - 1);
+        EXPECT_EQ(sr.cached_tokens, er.cache_kept);
+        EXPECT_EQ(sr.prefilled, er.prefilled_tokens);
       }
       for (int64_t g = 0; g < er.generated_cached; ++g) c.tokens.push_back(er.tokens[g].id);
     }
