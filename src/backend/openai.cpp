@@ -274,19 +274,25 @@ bool OpenAiBackend::scoring_available(HttpJsonClient& client) {
     scoring_why_ = fmt::format("{} rejects echoed prompts with logprobs (HTTP {}: {})", where, e.status(),
                                e.server_message());
   }
-  if (!*scoring_ok_)
+  if (!*scoring_ok_) warn_unscored(scoring_why_);
+  return *scoring_ok_;
+}
+
+void OpenAiBackend::warn_unscored(const std::string& why) {
+  std::call_once(unscored_warning_, [&] {
     fmt::print(stderr,
                "isc: warning: openai: {}; option probabilities are not recorded, so confidence, ECE, Brier and "
                "entropy over the options are unavailable for this run\n",
-               scoring_why_);
-  return *scoring_ok_;
+               why);
+  });
 }
 
 std::vector<double> OpenAiBackend::score(HttpJsonClient& client, const std::string& prompt, const TurnRequest& r,
                                          std::string* unavailable) {
   if (!chat_template_) {
-    *unavailable = "no chat template is known, so turns go to /v1/chat/completions, which cannot score "
-                   "continuations (pass --chat-template NAME)";
+    *unavailable = "no chat template is known, so turns go to " + url_.text() +
+                   "/chat/completions, which cannot score continuations (pass --chat-template NAME)";
+    warn_unscored(*unavailable);
     return {};
   }
   if (!scoring_available(client)) {

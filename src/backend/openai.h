@@ -89,6 +89,9 @@ class OpenAiBackend : public Backend {
   std::optional<std::string> default_system_;
   std::string identity_;
 
+  void warn_unscored(const std::string& why);  // once per backend, on stderr
+
+  std::once_flag unscored_warning_;
   std::mutex probe_mu_;
   std::optional<bool> scoring_ok_;
   std::string scoring_why_;

@@ -138,16 +138,16 @@ def test_bbq_through_the_server_agrees_with_the_embedded_engine(isc_bin, model_p
 def test_a_run_cut_off_by_a_dead_server_resumes_to_the_uninterrupted_rows(isc_bin, model_path, root, server,
                                                                            bbq_task, tmp_path):
     reference = tmp_path / "whole.sqlite"
-    isc(isc_bin, root, "run", "--out", reference, *bbq(bbq_task, 6), *openai_args(server))
+    isc(isc_bin, root, "run", "--out", reference, *bbq(bbq_task, 4), *openai_args(server))
     port = free_port()
     proc, url = start_llama_server(model_path, port=port)
     store = tmp_path / "cut.sqlite"
-    run = subprocess.Popen([str(isc_bin), "run", "--out", str(store), *bbq(bbq_task, 6),
+    run = subprocess.Popen([str(isc_bin), "run", "--out", str(store), *bbq(bbq_task, 4),
                             *openai_args(url, "--retries", "2", "--retry-backoff", "0.1")],
                            cwd=root, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 300
-        while time.time() < deadline and run.poll() is None and count_rounds(store) < 4:
+        while time.time() < deadline and run.poll() is None and count_rounds(store) < 3:
             time.sleep(0.05)
         assert run.poll() is None, "the run finished before the server could be stopped"
         os.kill(proc.pid, signal.SIGKILL)
@@ -161,7 +161,7 @@ def test_a_run_cut_off_by_a_dead_server_resumes_to_the_uninterrupted_rows(isc_bi
     assert last.startswith("isc: error: ") and f"127.0.0.1:{port}" in last and "connection" in last.lower(), err
     assert "retry 1 of 2" in err
     partial = count_rounds(store)
-    assert 0 < partial < 12
+    assert 0 < partial < 8
 
     proc, url = start_llama_server(model_path, port=port)  # the stored base URL is this one
     try:
@@ -169,7 +169,7 @@ def test_a_run_cut_off_by_a_dead_server_resumes_to_the_uninterrupted_rows(isc_bi
     finally:
         stop(proc)
     resumed = rows(store)
-    assert len(resumed) == len({r[:3] for r in resumed}) == 12
+    assert len(resumed) == len({r[:3] for r in resumed}) == 8
     assert resumed == rows(reference)
     con = sqlite3.connect(str(store))
     assert con.execute("SELECT status FROM runs").fetchall() == [("finished",)]
