@@ -212,16 +212,57 @@ std::string OpenAiBackend::render(const std::vector<ChatMessage>& messages, cons
   return text;
 }
 
-json OpenAiBackend::isc_extension(const TurnRequest& r, bool with_hidden) const {
+json OpenAiBackend::isc_extension(const TurnRequest& r, Purpose purpose) const {
   json ext = json::object();
-  if (with_hidden && !r.hidden_layers.empty())
-    ext["hidden_states"] = {{"layers", r.hidden_layers}, {"positions", r.hidden_positions}};
+  if (purpose == Purpose::turn) {
+    ext["return_token_ids"] = true;
+    if (!r.hidden_layers.empty()) {
+      ext["hidden_states"] = {{"layers", r.hidden_layers}, {"positions", r.hidden_positions}};
+      // completions: the server cannot tell which part of the text is the user's
+      if (chat_template_) ext["hidden_states"]["user_message"] = r.user_message;
+    }
+  }
   if (r.steering) {
     json vectors = json::object();
     for (const auto& [layer, v] : r.steering->add) vectors[std::to_string(layer)] = v;
-    ext["steering"] = {{"vectors", vectors}, {"positions", r.steering_positions}};
+    ext["steering"] = {{"vectors", vectors}, {"positions", purpose == Purpose::score ? "turn" : r.steering_positions}};
   }
   return ext;
+}
+
+void OpenAiBackend::read_isc_answer(const json& x, const TurnRequest& r, TurnResult& res) const {
+  const std::string where = url_.text() + "/completions: isc";
+  if (!x.is_object()) throw Error(where + ": the answer has no isc object (asked for token ids)");
+  try {
+    const auto prompt = x.at("prompt_token_ids").get<std::vector<int32_t>>();
+    const auto completion = x.at("completion_token_ids").get<std::vector<int32_t>>();
+    const int64_t from = x.at("turn_from").get<int64_t>();
+    if (from < 0 || from > static_cast<int64_t>(prompt.size()))
+      throw Error(fmt::format("{}.turn_from {} outside 0..{}", where, from, prompt.size()));
+    if (completion.size() != res.tokens.size())
+      throw Error(fmt::format("{}: {} completion token ids for {} tokens", where, completion.size(), res.tokens.size()));
+    for (size_t k = 0; k < completion.size(); ++k) res.tokens[k].id = completion[k];
+    res.prompt_tokens.assign(prompt.begin() + from, prompt.end());
+    res.cache_kept = from;
+    res.generated_cached = x.at("generated_cached").get<int64_t>();
+    res.prefilled_tokens = x.at("prefilled_tokens").get<int64_t>();
+    res.context_tokens = static_cast<int64_t>(prompt.size()) + res.generated_cached;
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: {}", where, e.what()));
+  }
+  for (const std::string& position : r.hidden_positions) {
+    if (r.hidden_layers.empty()) break;
+    if (!x.contains("hidden_states") || !x["hidden_states"].is_array())
+      throw Error(fmt::format("{}: the answer has no hidden_states", where));
+    for (int layer : r.hidden_layers) {
+      const json* found = nullptr;
+      for (const json& h : x["hidden_states"])
+        if (h.value("position", "") == position && h.value("layer", -1) == layer) found = &h;
+      if (!found || !found->contains("values") || !(*found)["values"].is_array())
+        throw Error(fmt::format("{}: hidden_states has no {} state of layer {}", where, position, layer));
+      res.hidden.push_back({position, layer, (*found)["values"].get<std::vector<float>>()});
+    }
+  }
 }
 
 SampledAnswer OpenAiBackend::generate(HttpJsonClient& client, const std::vector<ChatMessage>& messages,
@@ -233,16 +274,21 @@ SampledAnswer OpenAiBackend::generate(HttpJsonClient& client, const std::vector<
     const std::string where = url_.text() + "/completions";
     std::vector<std::string> stop = chat_template_->end_of_turn_texts();
     stop.insert(stop.end(), s.stop.begin(), s.stop.end());
-    json body = openai::completion_body(model_, render(messages, r.assistant_prefill), s, stop, options_.sampler_extras);
+    json body = openai::completion_body(model_, render(messages, r.assistant_prefill), s, stop,
+                                        options_.sampler_extras, isc_.has_value());
     if (isc_) {
-      json ext = isc_extension(r, isc_answer != nullptr);
+      json ext = isc_extension(r, isc_answer ? Purpose::turn : Purpose::sample);
       if (!ext.empty()) body["isc"] = ext;
     }
     answer = client.post("/completions", body);
     a = openai::parse_completion(answer, s.top_logprobs, where);
   } else {
     const std::string where = url_.text() + "/chat/completions";
-    json body = openai::chat_body(model_, messages, r.assistant_prefill, s, options_.sampler_extras);
+    json body = openai::chat_body(model_, messages, r.assistant_prefill, s, options_.sampler_extras, isc_.has_value());
+    if (isc_) {
+      json ext = isc_extension(r, isc_answer ? Purpose::turn : Purpose::sample);
+      if (!ext.empty()) body["isc"] = ext;
+    }
     try {
       answer = client.post("/chat/completions", body);
     } catch (const HttpStatusError& e) {
@@ -266,7 +312,7 @@ bool OpenAiBackend::scoring_available(HttpJsonClient& client) {
   const std::string prompt = render({{"user", "Hello"}}, "Hi") + continuation;
   try {
     std::string why;
-    const json answer = client.post_once_on_status("/completions", openai::scoring_body(model_, prompt));
+    const json answer = client.post_once_on_status("/completions", openai::scoring_body(model_, prompt, isc_ ? 0 : 1));
     scoring_ok_ = openai::score_echo(answer, continuation, &why, where).has_value();
     if (!*scoring_ok_) scoring_why_ = fmt::format("{} answers, but {}", where, why);
   } catch (const HttpStatusError& e) {
@@ -302,9 +348,9 @@ std::vector<double> OpenAiBackend::score(HttpJsonClient& client, const std::stri
   const std::string where = url_.text() + "/completions";
   std::vector<double> out;
   for (const std::string& continuation : r.score_continuations) {
-    json body = openai::scoring_body(model_, prompt + continuation);
+    json body = openai::scoring_body(model_, prompt + continuation, isc_ ? 0 : 1);
     if (isc_) {
-      json ext = isc_extension(r, /*with_hidden=*/false);
+      json ext = isc_extension(r, Purpose::score);
       if (!ext.empty()) body["isc"] = ext;
     }
     std::string why;
@@ -327,23 +373,11 @@ TurnResult OpenAiBackend::run_turn(HttpJsonClient& client, const Turn& turn) {
     res.text = std::move(a.text);
     res.tokens = std::move(a.tokens);
     res.finish_reason = std::move(a.finish_reason);
-    // The server tokenized the whole history: its counts, not ids (prompt_tokens stays empty).
+    // The server tokenized the whole history: its counts, no ids (prompt_tokens stays empty), except
+    // from `isc serve`, which also gives the ids and the cache bookkeeping (read_isc_answer).
     res.context_tokens = usage.prompt_tokens + usage.completion_tokens;
     res.prefilled_tokens = usage.prompt_tokens - usage.cached_tokens;
-    if (!r.hidden_layers.empty()) {
-      if (!isc_answer.is_object() || !isc_answer.contains("hidden_states") || !isc_answer["hidden_states"].is_array())
-        throw Error(fmt::format("{}/completions: the answer has no isc.hidden_states", url_.text()));
-      for (const std::string& position : r.hidden_positions)
-        for (int layer : r.hidden_layers) {
-          const json* found = nullptr;
-          for (const json& h : isc_answer["hidden_states"])
-            if (h.value("position", "") == position && h.value("layer", -1) == layer) found = &h;
-          if (!found || !(*found).contains("values") || !(*found)["values"].is_array())
-            throw Error(fmt::format("{}/completions: isc.hidden_states has no {} state of layer {}", url_.text(),
-                                    position, layer));
-          res.hidden.push_back({position, layer, (*found)["values"].get<std::vector<float>>()});
-        }
-    }
+    if (isc_) read_isc_answer(isc_answer, r, res);
   } else {
     res.finish_reason = "length";  // nothing asked for, as the embedded engine reports a 0-token budget
   }

@@ -67,15 +67,23 @@ class OpenAiBackend : public Backend {
   uint64_t start_turn(TurnRequest request, bool streamed);  // under mu_
   void worker(size_t index);
   TurnResult run_turn(HttpJsonClient& client, const Turn& turn);
+  // The turn's own generation when `isc_answer` is given (it receives the answer's isc object), else a sample.
   SampledAnswer generate(HttpJsonClient& client, const std::vector<ChatMessage>& messages, const TurnRequest& r,
                          const SamplingParams& s, openai::Usage* usage, nlohmann::json* isc_answer);
+  // Fills what `isc serve` reports beyond the wire format: hidden states, token ids, cache bookkeeping.
+  void read_isc_answer(const nlohmann::json& isc_answer, const TurnRequest& r, TurnResult& res) const;
   std::vector<double> score(HttpJsonClient& client, const std::string& prompt, const TurnRequest& r,
                             std::string* unavailable);
   // Whether the server returns prompt logprobs for echoed completions: asked once, before any
   // scoring request, so a run either has option probabilities for every round or for none.
   bool scoring_available(HttpJsonClient& client);
   std::string render(const std::vector<ChatMessage>& messages, const std::string& prefill) const;
-  nlohmann::json isc_extension(const TurnRequest& r, bool with_hidden) const;
+  // The `isc serve` extension of a request: the turn's own generation asks for hidden states and
+  // the token ids and cache bookkeeping the embedded backend records; every request carries the
+  // turn's steering (a scoring request's own rows are the continuation's, steered under both
+  // positions, so it says "turn").
+  enum class Purpose { turn, score, sample };
+  nlohmann::json isc_extension(const TurnRequest& r, Purpose purpose) const;
   void forget(uint64_t turn);  // under mu_
 
   OpenAiOptions options_;

@@ -68,12 +68,13 @@ std::vector<ServerModel> parse_models(const json& answer, const std::string& whe
     if (m.contains("isc") && m["isc"].is_object()) {
       const json& i = m["isc"];
       ServerModel::Isc x;
-      x.chat_template = i.value("chat_template", "");
+      auto text = [&](const char* key) { return i.contains(key) && i[key].is_string() ? i[key].get<std::string>() : ""; };
+      x.chat_template = text("chat_template");
       x.n_layers = i.value("n_layers", 0);
       x.dim = i.value("dim", 0);
-      x.model_sha256 = i.value("model_sha256", "");
+      x.model_sha256 = text("model_sha256");
       x.context_length = i.value("context_length", int64_t{0});
-      x.default_system = i.value("default_system", "");
+      x.default_system = text("default_system");  // null when the template adds none
       s.isc = x;
     }
     out.push_back(std::move(s));
@@ -81,12 +82,13 @@ std::vector<ServerModel> parse_models(const json& answer, const std::string& whe
   return out;
 }
 
-void put_sampling(json& body, const SamplingParams& s, bool extras) {
+void put_sampling(json& body, const SamplingParams& s, bool extras, bool full_seed) {
   body["max_tokens"] = s.max_new_tokens;
   body["temperature"] = s.temperature;
   body["top_p"] = s.top_p;
   // Servers read seeds as 32-bit (llama.cpp) or 64-bit signed integers: 31 bits fit them all.
-  body["seed"] = static_cast<int64_t>(s.seed & 0x7fffffffULL);
+  // `isc serve` takes all 64 bits as a signed integer and samples as the embedded engine does.
+  body["seed"] = full_seed ? static_cast<int64_t>(s.seed) : static_cast<int64_t>(s.seed & 0x7fffffffULL);
   if (extras) {
     body["top_k"] = s.top_k;  // 0 = off on llama.cpp and vLLM alike
     body["min_p"] = 0.0;
@@ -97,10 +99,10 @@ void put_sampling(json& body, const SamplingParams& s, bool extras) {
 }
 
 json completion_body(const std::string& model, const std::string& prompt, const SamplingParams& s,
-                     const std::vector<std::string>& stop, bool extras) {
+                     const std::vector<std::string>& stop, bool extras, bool full_seed) {
   json body = {{"prompt", prompt}, {"logprobs", std::max(0, s.top_logprobs)}, {"echo", false}, {"stream", false}};
   if (!model.empty()) body["model"] = model;
-  put_sampling(body, s, extras);
+  put_sampling(body, s, extras, full_seed);
   json st = json::array();
   for (const std::string& x : stop)
     if (!x.empty()) st.push_back(x);
@@ -108,15 +110,15 @@ json completion_body(const std::string& model, const std::string& prompt, const 
   return body;
 }
 
-json scoring_body(const std::string& model, const std::string& prompt) {
-  json body = {{"prompt", prompt}, {"echo", true}, {"logprobs", 0}, {"max_tokens", 1}, {"temperature", 0.0},
+json scoring_body(const std::string& model, const std::string& prompt, int max_tokens) {
+  json body = {{"prompt", prompt}, {"echo", true}, {"logprobs", 0}, {"max_tokens", max_tokens}, {"temperature", 0.0},
                {"stream", false}};
   if (!model.empty()) body["model"] = model;
   return body;
 }
 
 json chat_body(const std::string& model, const std::vector<ChatMessage>& messages, const std::string& prefill,
-               const SamplingParams& s, bool extras) {
+               const SamplingParams& s, bool extras, bool full_seed) {
   json msgs = json::array();
   for (const ChatMessage& m : messages) msgs.push_back({{"role", m.role}, {"content", m.content}});
   json body = {{"messages", msgs}, {"stream", false}, {"logprobs", true}};
@@ -127,7 +129,7 @@ json chat_body(const std::string& model, const std::vector<ChatMessage>& message
     body["add_generation_prompt"] = false;
   }
   if (!model.empty()) body["model"] = model;
-  put_sampling(body, s, extras);
+  put_sampling(body, s, extras, full_seed);
   if (!s.stop.empty()) body["stop"] = s.stop;
   return body;
 }

@@ -34,23 +34,24 @@ std::vector<ServerModel> parse_models(const nlohmann::json& answer, const std::s
 // Sampling fields shared by both endpoints. `extras` adds the non-standard ones many servers take
 // (top_k, min_p, repeat_penalty) set to what isc means, because some servers' defaults are not
 // neutral (llama-cpp-python: top_k 40, min_p 0.05, repeat_penalty 1.1, even for greedy decoding).
-void put_sampling(nlohmann::json& body, const SamplingParams& s, bool extras);
+// `full_seed`: the seed's 64 bits (as a signed integer), else its low 31 bits (see the .cpp).
+void put_sampling(nlohmann::json& body, const SamplingParams& s, bool extras, bool full_seed);
 
 // A /v1/completions body generating from `prompt`; `stop` is the template's end-of-turn texts
 // followed by the request's own stops. Legacy integer logprobs: the sampled token's log-probability
 // and `top_logprobs` alternatives per token.
 nlohmann::json completion_body(const std::string& model, const std::string& prompt, const SamplingParams& s,
-                               const std::vector<std::string>& stop, bool extras);
+                               const std::vector<std::string>& stop, bool extras, bool full_seed);
 
 // The scoring body: `prompt` (rendered prompt + continuation) echoed with its tokens' logprobs.
-// max_tokens is 1, not 0: llama-cpp-python reads 0 as "until the context is full", and vLLM and
-// OpenAI accept 1; the generated token is dropped again (score_echo).
-nlohmann::json scoring_body(const std::string& model, const std::string& prompt);
+// max_tokens 0 where the server documents it (`isc serve`), else 1: llama-cpp-python reads 0 as
+// "until the context is full"; the generated token is dropped again (score_echo).
+nlohmann::json scoring_body(const std::string& model, const std::string& prompt, int max_tokens);
 
 // A /v1/chat/completions body; a non-empty pre-fill is sent as a final assistant message with
 // continue_final_message (vLLM's and isc serve's extension).
 nlohmann::json chat_body(const std::string& model, const std::vector<ChatMessage>& messages,
-                         const std::string& assistant_prefill, const SamplingParams& s, bool extras);
+                         const std::string& assistant_prefill, const SamplingParams& s, bool extras, bool full_seed);
 
 // Text, tokens and finish reason of choices[0] of a completion / chat answer. Token ids are not
 // part of the wire format: every id is -1 (0 would name a real token in most vocabularies).

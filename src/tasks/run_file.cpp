@@ -97,7 +97,7 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
   auto fail = [&](const std::string& what) { throw Error(where + ": " + what); };
   if (s.task.empty()) fail("no task file given");
   if (s.backend != "embedded" && s.backend != "openai") fail("backend '" + s.backend + "' (expected embedded or openai)");
-  if (s.backend == "openai" && s.backend_url.empty()) fail("the openai backend needs backend_url");
+  if (s.backend == "openai" && s.backend_url.empty()) fail("the openai backend needs backend_url (--base-url), the server's base URL");
   const OpenAiSpec& oa = s.openai;
   if (oa.concurrency < 1 || oa.concurrency > 4096) fail(fmt::format("openai concurrency {} (expected 1..4096)", oa.concurrency));
   if (!(oa.request_timeout > 0) || !std::isfinite(oa.request_timeout)) fail("openai request_timeout must be > 0 seconds");

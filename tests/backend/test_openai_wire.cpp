@@ -91,7 +91,8 @@ TEST(OpenAiWire, ChatBodyCarriesThePrefillAsAContinuedAssistantMessage) {
   SamplingParams s;
   s.max_new_tokens = 8;
   s.top_logprobs = 3;
-  const json b = openai::chat_body("m", {{"user", "Q?"}}, "The answer is", s, /*extras=*/false);
+  const json b = openai::chat_body("m", {{"user", "Q?"}}, "The answer is", s, /*extras=*/false,
+                                      /*full_seed=*/false);
   EXPECT_EQ(b["messages"].back()["role"], "assistant");
   EXPECT_EQ(b["messages"].back()["content"], "The answer is");
   EXPECT_EQ(b["continue_final_message"], true);

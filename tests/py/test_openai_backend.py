@@ -234,3 +234,14 @@ def test_without_a_template_turns_go_to_chat_and_option_metrics_are_marked_unava
         assert json.loads(probs) == []
         assert "chat/completions" in json.loads(extra)["option_probs_unavailable"]
         assert text.strip()
+
+
+def test_run_files_name_the_server_settings_and_reject_keys(isc_bin, root, bbq_task, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"task: {bbq_task}\nbackend: openai\nbackend_url: http://127.0.0.1:1/v1\nopenai:\n  concurrency: 0\n")
+    assert_one_line_error(isc(isc_bin, root, "run", bad, check=False), "bad.yaml:5", "concurrency")
+    key = tmp_path / "key.yaml"
+    key.write_text(f"task: {bbq_task}\nbackend: openai\nbackend_url: http://127.0.0.1:1/v1\nopenai:\n  api_key: sk-x\n")
+    assert_one_line_error(isc(isc_bin, root, "run", key, check=False), "key.yaml", "api_key")
+    p = isc(isc_bin, root, "run", "--task", bbq_task, "--backend", "openai", check=False)
+    assert_one_line_error(p, "backend_url", "--base-url")
