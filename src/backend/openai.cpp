@@ -140,6 +140,7 @@ uint64_t OpenAiBackend::start_turn(TurnRequest request, bool streamed) {
     throw Error("openai backend: hidden states come with a generation request (max_new_tokens > 0)");
   Turn t;
   t.messages = c->second.messages;
+  t.cache_ids = c->second.cache_ids;
   if (t.messages.empty()) {
     if (!request.system_message.empty()) t.messages.push_back({"system", request.system_message});
     else if (default_system_) t.messages.push_back({"system", *default_system_});
@@ -171,7 +172,7 @@ void OpenAiBackend::worker(size_t index) {
     queue_.pop_front();
     Turn& queued = turns_.at(id);
     queued.running = true;
-    const Turn job{queued.request, queued.messages, queued.streamed, true, false, {}, nullptr};
+    Turn job{queued.request, queued.messages, queued.cache_ids, queued.streamed, true, false, {}, nullptr};
     lock.unlock();
     TurnResult result;
     std::exception_ptr error;
@@ -191,6 +192,7 @@ void OpenAiBackend::worker(size_t index) {
     if (c != conversations_.end() && c->second.turn == id) {
       c->second.turn = 0;
       if (!error) {
+        c->second.cache_ids = std::move(job.cache_ids);
         c->second.messages = t.messages;
         c->second.messages.push_back({"assistant", t.request.assistant_prefill + t.result.text});
       }
@@ -230,23 +232,30 @@ json OpenAiBackend::isc_extension(const TurnRequest& r, Purpose purpose) const {
   return ext;
 }
 
-void OpenAiBackend::read_isc_answer(const json& x, const TurnRequest& r, TurnResult& res) const {
+void OpenAiBackend::read_isc_answer(const json& x, const TurnRequest& r, TurnResult& res,
+                                    std::vector<int32_t>& cache_ids) const {
   const std::string where = url_.text() + "/completions: isc";
   if (!x.is_object()) throw Error(where + ": the answer has no isc object (asked for token ids)");
   try {
     const auto prompt = x.at("prompt_token_ids").get<std::vector<int32_t>>();
     const auto completion = x.at("completion_token_ids").get<std::vector<int32_t>>();
-    const int64_t from = x.at("turn_from").get<int64_t>();
-    if (from < 0 || from > static_cast<int64_t>(prompt.size()))
-      throw Error(fmt::format("{}.turn_from {} outside 0..{}", where, from, prompt.size()));
     if (completion.size() != res.tokens.size())
       throw Error(fmt::format("{}: {} completion token ids for {} tokens", where, completion.size(), res.tokens.size()));
     for (size_t k = 0; k < completion.size(); ++k) res.tokens[k].id = completion[k];
-    res.prompt_tokens.assign(prompt.begin() + from, prompt.end());
-    res.cache_kept = from;
+    // What this conversation keeps is its own cache's longest common prefix with the prompt, as in
+    // the embedded backend; the server's turn_from may count a prefix it found in another
+    // conversation's request (conditions with equal first prompts), which is no part of this one.
+    size_t kept = 0;
+    while (kept < cache_ids.size() && kept < prompt.size() && cache_ids[kept] == prompt[kept]) ++kept;
+    res.prompt_tokens.assign(prompt.begin() + static_cast<std::ptrdiff_t>(kept), prompt.end());
+    res.cache_kept = static_cast<int64_t>(kept);
     res.generated_cached = x.at("generated_cached").get<int64_t>();
+    if (res.generated_cached < 0 || res.generated_cached > static_cast<int64_t>(completion.size()))
+      throw Error(fmt::format("{}.generated_cached {} outside 0..{}", where, res.generated_cached, completion.size()));
     res.prefilled_tokens = x.at("prefilled_tokens").get<int64_t>();
     res.context_tokens = static_cast<int64_t>(prompt.size()) + res.generated_cached;
+    cache_ids = prompt;
+    cache_ids.insert(cache_ids.end(), completion.begin(), completion.begin() + res.generated_cached);
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: {}", where, e.what()));
   }
@@ -362,7 +371,7 @@ std::vector<double> OpenAiBackend::score(HttpJsonClient& client, const std::stri
   return out;
 }
 
-TurnResult OpenAiBackend::run_turn(HttpJsonClient& client, const Turn& turn) {
+TurnResult OpenAiBackend::run_turn(HttpJsonClient& client, Turn& turn) {
   const auto t0 = std::chrono::steady_clock::now();
   const TurnRequest& r = turn.request;
   TurnResult res;
@@ -377,7 +386,7 @@ TurnResult OpenAiBackend::run_turn(HttpJsonClient& client, const Turn& turn) {
     // from `isc serve`, which also gives the ids and the cache bookkeeping (read_isc_answer).
     res.context_tokens = usage.prompt_tokens + usage.completion_tokens;
     res.prefilled_tokens = usage.prompt_tokens - usage.cached_tokens;
-    if (isc_) read_isc_answer(isc_answer, r, res);
+    if (isc_) read_isc_answer(isc_answer, r, res, turn.cache_ids);
   } else {
     res.finish_reason = "length";  // nothing asked for, as the embedded engine reports a 0-token budget
   }
@@ -472,6 +481,12 @@ void OpenAiBackend::restore_conversations(const std::vector<std::pair<uint64_t, 
       }
       m.push_back({"user", t.user_message});
       m.push_back({"assistant", t.assistant_message});
+      // the token ids, as the embedded backend rebuilds its cache (recorded only through `isc serve`)
+      std::vector<int32_t>& ids = c->second.cache_ids;
+      if (t.cache_kept < 0 || t.cache_kept > static_cast<int64_t>(ids.size()))
+        throw Error(fmt::format("restore: conversation {}: cache_kept {} outside 0..{}", id, t.cache_kept, ids.size()));
+      ids.resize(static_cast<size_t>(t.cache_kept));
+      ids.insert(ids.end(), t.cache_tokens.begin(), t.cache_tokens.end());
     }
   }
 }

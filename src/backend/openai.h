@@ -54,10 +54,14 @@ class OpenAiBackend : public Backend {
   struct Conversation {
     std::vector<ChatMessage> messages;
     uint64_t turn = 0;  // the turn in flight, 0 = none
+    // `isc serve` only: the token ids this conversation's cache would hold in the embedded backend
+    // (its last prompt + the generated tokens fed back), to tell which prompt tokens a turn adds.
+    std::vector<int32_t> cache_ids;
   };
   struct Turn {
     TurnRequest request;
     std::vector<ChatMessage> messages;  // history + this turn's user message
+    std::vector<int32_t> cache_ids;     // the conversation's when the turn started
     bool streamed = false;
     bool running = false, done = false;
     TurnResult result;
@@ -66,12 +70,14 @@ class OpenAiBackend : public Backend {
 
   uint64_t start_turn(TurnRequest request, bool streamed);  // under mu_
   void worker(size_t index);
-  TurnResult run_turn(HttpJsonClient& client, const Turn& turn);
+  TurnResult run_turn(HttpJsonClient& client, Turn& turn);  // turn.cache_ids: before, then after
   // The turn's own generation when `isc_answer` is given (it receives the answer's isc object), else a sample.
   SampledAnswer generate(HttpJsonClient& client, const std::vector<ChatMessage>& messages, const TurnRequest& r,
                          const SamplingParams& s, openai::Usage* usage, nlohmann::json* isc_answer);
   // Fills what `isc serve` reports beyond the wire format: hidden states, token ids, cache bookkeeping.
-  void read_isc_answer(const nlohmann::json& isc_answer, const TurnRequest& r, TurnResult& res) const;
+  // `cache_ids` is the conversation's before the turn; on return, after it.
+  void read_isc_answer(const nlohmann::json& isc_answer, const TurnRequest& r, TurnResult& res,
+                       std::vector<int32_t>& cache_ids) const;
   std::vector<double> score(HttpJsonClient& client, const std::string& prompt, const TurnRequest& r,
                             std::string* unavailable);
   // Whether the server returns prompt logprobs for echoed completions: asked once, before any
