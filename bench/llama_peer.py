@@ -3,6 +3,7 @@
 import sys
 
 import llama_cpp
+import llama_cpp.llama_cpp as llama_cpp_lib
 from llama_cpp import Llama
 
 
@@ -24,13 +25,15 @@ def avoid_amx_buffers():
     global _patched
     if _patched or not cpu_has_amx():
         return
-    default = llama_cpp.llama_model_default_params
+    default = llama_cpp_lib.llama_model_default_params
 
     def no_extra_bufts():
         p = default()
         p.use_extra_bufts = False
         return p
 
+    # Llama() calls the function through the llama_cpp.llama_cpp module, not the package's re-export.
+    llama_cpp_lib.llama_model_default_params = no_extra_bufts
     llama_cpp.llama_model_default_params = no_extra_bufts
     _patched = True
     print("bench: AMX CPU, llama.cpp loaded with use_extra_bufts = false", file=sys.stderr)

@@ -94,6 +94,9 @@ struct TurnResult {
   int64_t context_tokens = 0;           // conversation length after this turn
   int64_t prefilled_tokens = 0;         // tokens actually computed for the prompt (0 reuse = all new)
   std::vector<double> continuation_logprobs;  // one per score_continuations entry
+  // Why continuation_logprobs is empty although continuations were asked for (a server that returns
+  // no prompt log-probabilities); empty when they were scored.
+  std::string scores_unavailable;
   std::vector<CapturedHidden> hidden;   // per requested position, then layer
   std::vector<SampledAnswer> samples;   // one per TurnRequest::samples entry
   double seconds = 0.0;

@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
-#include "backend/embedded.h"
+#include "cli/backend_factory.h"
 #include "cli/commands.h"
 #include "cli/mpi_world.h"
 #include "common/error.h"
@@ -29,14 +29,6 @@ namespace isc::cli {
 
 namespace {
 
-struct EngineFlags {
-  std::string dtype = "bf16";
-  std::string kv_dtype;
-  int threads = 0;
-  int max_tokens_per_step = 512;
-  std::string chat_template;
-};
-
 struct RunFlags {
   std::string run_file, task, model, out, conditions, categories, toxicity_scorer, html;
   std::string hidden_layers, hidden_positions, shard;
@@ -49,6 +41,7 @@ struct RunFlags {
   double temperature = -1, top_p = -1, predict_stop = -1;
   bool shuffle = false, no_shuffle = false, skip_bad_lines = false, quiet = false, no_report = false, reuse = false;
   EngineFlags engine;
+  BackendFlags backend;
 };
 
 
@@ -81,23 +74,12 @@ tasks::RunSpec resolve_spec(const RunFlags& f) {
   if (!f.entailment.empty()) s.samples.entailment = f.entailment;
   if (!f.entailment_model.empty()) s.samples.entailment_model = f.entailment_model;
   if (!f.entailment_prompt.empty()) s.samples.entailment_prompt = f.entailment_prompt;
+  apply_backend_flags(f.backend, f.engine, s);
   if (s.task.empty()) throw Error("run: no task (give a run file or --task)");
-  if (s.model.empty()) throw Error("run: no model (give a run file or --model)");
-  if (s.backend != "embedded") throw Error(fmt::format("run: backend '{}' is not available (embedded only)", s.backend));
+  if (s.model.empty() && s.backend == "embedded") throw Error("run: no model (give a run file or --model)");
   tasks::validate_run_spec(s, f.run_file.empty() ? "flags" : f.run_file);
   if (s.out.empty()) s.out = "results/" + std::filesystem::path(s.task).stem().string() + ".sqlite";
   return s;
-}
-
-std::unique_ptr<EmbeddedBackend> make_backend(const std::string& model, const EngineFlags& f, int max_batch) {
-  EngineOptions o;
-  o.dtype = f.dtype;
-  o.kv_dtype = f.kv_dtype;
-  o.threads = f.threads;
-  o.chat_template = f.chat_template;
-  o.limits.max_tokens_per_step = f.max_tokens_per_step;
-  if (max_batch > 0) o.limits.max_sequences = max_batch;
-  return std::make_unique<EmbeddedBackend>(model, o);
 }
 
 // The judge that groups a run's samples by meaning, when the run samples and clusters by
@@ -125,7 +107,7 @@ EntailmentSetup make_entailment_judge(const protocol::Experiment& e, Backend& ru
   if (sa.n == 0 || protocol::sample_entailment_mode(e.task, sa) != "judge") return s;
   Backend* judge_backend = &run_backend;
   if (!sa.entailment_model.empty()) {
-    s.own_backend = make_backend(sa.entailment_model, engine, 0);
+    s.own_backend = make_embedded_backend(sa.entailment_model, engine, 0);
     judge_backend = s.own_backend.get();
   }
   s.judge = std::make_unique<tasks::EntailmentJudge>(*judge_backend, tasks::load_entailment_prompt(sa.entailment_prompt),
@@ -165,7 +147,7 @@ ToxicityScoring make_toxicity_scorer(const std::string& name, const tasks::TaskS
   } else if (name == "judge") {
     t.scorer = std::make_unique<tasks::JudgeScorer>(run_backend, tasks::JudgeOptions{});
   } else if (name.rfind("judge:", 0) == 0) {
-    t.judge_backend = make_backend(name.substr(6), engine, 0);
+    t.judge_backend = make_embedded_backend(name.substr(6), engine, 0);
     t.scorer = std::make_unique<tasks::JudgeScorer>(*t.judge_backend, tasks::JudgeOptions{});
   } else {
     throw Error(fmt::format("unknown toxicity scorer '{}' (linear:PATH, none, perspective, judge, judge:MODEL)", name));
@@ -194,14 +176,6 @@ void finish_and_report(Store& store, const std::string& run_id, const protocol::
              st.seconds);
   fmt::print(stderr, "isc: results in {}\n", store.path());
   if (report && st.complete) report_run(store, run_id, html);
-}
-
-void add_engine_flags(CLI::App* cmd, EngineFlags& f) {
-  cmd->add_option("--dtype", f.dtype, "bf16 (default), fp32, or int8 (int8 weights, fastest single-sequence decode)");
-  cmd->add_option("--kv-dtype", f.kv_dtype, "KV cache: bf16, fp32 or int8 (half the bytes); default int8 with --dtype int8, fp32 with fp32, else bf16");
-  cmd->add_option("--threads", f.threads, "threads (0 = all cores)");
-  cmd->add_option("--max-tokens-per-step", f.max_tokens_per_step, "rows per forward pass")->check(CLI::PositiveNumber);
-  cmd->add_option("--chat-template", f.chat_template, "override the model's chat template");
 }
 
 // Which share of the run this process takes: shard i of N from --shard, one per rank under
@@ -255,7 +229,7 @@ void run_command(RunFlags& f, MpiWorld& world, bool& settled) {
       sharded ? protocol::shard_store_path(spec.out, spec.shard.index, spec.shard.count) : spec.out;
   protocol::Experiment e = protocol::prepare_experiment(spec);
   resolve_entailment_prompt(e);
-  auto backend = make_backend(e.run.model, f.engine, e.run.max_batch);
+  auto backend = make_run_backend(e.run, f.engine);
   e.run.hidden.layers.clear();
   if (!e.run.hidden.layers_spec.empty())
     e.run.hidden.layers = tasks::parse_layer_list(e.run.hidden.layers_spec, backend->info().n_layers,
@@ -309,7 +283,8 @@ void register_run(CLI::App& app) {
   static RunFlags f;
   cmd->add_option("runfile", f.run_file, "run file (YAML); flags override it");
   cmd->add_option("--task", f.task, "task file, or the name of a shipped task (bbq, winogender, ...)");
-  cmd->add_option("--model", f.model, "model .gguf file or Hugging Face folder");
+  cmd->add_option("--model", f.model, "model .gguf file or Hugging Face folder; openai: the server's model id "
+                                      "(default: the one it lists)");
   cmd->add_option("--out", f.out, "results store (SQLite)");
   cmd->add_option("--conditions", f.conditions, "comma-separated conditions (default: all of the task)");
   cmd->add_option("--categories", f.categories, "comma-separated item categories");
@@ -353,6 +328,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("--entailment-model", f.entailment_model, "judge model for --entailment judge (default: the run's model)");
   cmd->add_option("--entailment-prompt", f.entailment_prompt, "judge prompt file (default: prompts/entailment.yaml)");
   add_engine_flags(cmd, f.engine);
+  add_backend_flags(cmd, f.backend);
   cmd->callback([] {
     MpiWorld& world = MpiWorld::join();
     bool settled = false;
@@ -386,10 +362,8 @@ void register_resume(CLI::App& app) {
     const std::string id = protocol::unfinished_run_id(store, run_id);
     protocol::Experiment e = protocol::load_experiment(store, id);
     const RunRecord rec = *store.find_run(id);
-    auto backend = make_backend(e.run.model, engine, e.run.max_batch);
-    if (backend->info().model_sha256 != rec.model_sha256)
-      throw Error(fmt::format("{}: the model file changed since run '{}' started (sha256 {} vs {})", e.run.model, id,
-                              backend->info().model_sha256, rec.model_sha256));
+    auto backend = make_run_backend(e.run, engine);
+    check_same_model(backend->info(), rec, e.run);
     if (rec.status != "running") store.reopen_run(id);
     ToxicityScoring tox = make_toxicity_scorer(toxicity_scorer, e.task, *backend, engine);
     EntailmentSetup entail = make_entailment_judge(e, *backend, engine, store);

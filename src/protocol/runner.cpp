@@ -268,6 +268,7 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
                {"prefilled", res.prefilled_tokens},
                {"continuation_logprobs", res.continuation_logprobs},
                {"score_label", score.label}};
+    if (!res.scores_unavailable.empty()) r.extra["option_probs_unavailable"] = res.scores_unavailable;
     r.seconds = res.seconds;
     r.context_tokens = res.context_tokens;
     for (const CapturedHidden& h : res.hidden)

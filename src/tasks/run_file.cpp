@@ -3,6 +3,7 @@
 #include "tasks/run_file.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -111,7 +112,16 @@ void validate_run_spec(const RunSpec& s, const std::string& where) {
   auto fail = [&](const std::string& what) { throw Error(where + ": " + what); };
   if (s.task.empty()) fail("no task file given");
   if (s.backend != "embedded" && s.backend != "openai") fail("backend '" + s.backend + "' (expected embedded or openai)");
-  if (s.backend == "openai" && s.backend_url.empty()) fail("the openai backend needs backend_url");
+  if (s.backend == "openai" && s.backend_url.empty()) fail("the openai backend needs backend_url (--base-url), the server's base URL");
+  const OpenAiSpec& oa = s.openai;
+  if (oa.concurrency < 1 || oa.concurrency > 4096) fail(fmt::format("openai concurrency {} (expected 1..4096)", oa.concurrency));
+  if (!(oa.request_timeout > 0) || !std::isfinite(oa.request_timeout)) fail("openai request_timeout must be > 0 seconds");
+  if (oa.retries < 0 || oa.retries > 100) fail(fmt::format("openai retries {} (expected 0..100)", oa.retries));
+  if (!(oa.retry_backoff >= 0) || !std::isfinite(oa.retry_backoff)) fail("openai retry_backoff must be >= 0 seconds");
+  for (char c : oa.api_key_env)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      fail("openai api_key_env '" + oa.api_key_env + "' is not an environment variable name (the key itself "
+           "belongs in the environment, never in a run)");
   if (s.rounds < 0) fail("rounds must be >= 0 (0 = the task's rounds)");
   if (s.shard.count < 1 || s.shard.index < 0 || s.shard.index >= s.shard.count)
     fail(fmt::format("shard {}/{} (expected 0 <= i < N)", s.shard.index, s.shard.count));
@@ -152,7 +162,7 @@ RunSpec load_run_file(const std::string& path) {
   const YamlMap m(path, load_yaml_file(path), "a run file");
   m.allow_only({"task", "model", "backend", "backend_url", "conditions", "rounds", "limit", "categories", "seed",
                 "shuffle", "sampling", "max_batch", "out", "early_stop_k", "predict_stop", "skip_bad_lines", "hidden", "steer",
-                "samples"});
+                "samples", "openai"});
   RunSpec s;
   s.file = path;
   const std::string task = m.required_string("task");
@@ -171,6 +181,20 @@ RunSpec load_run_file(const std::string& path) {
   }
   s.backend = m.string("backend").value_or(s.backend);
   s.backend_url = m.string("backend_url").value_or("");
+  if (auto om = m.map("openai")) {
+    om->allow_only({"api_key_env", "concurrency", "request_timeout", "retries", "retry_backoff", "chat_template",
+                    "sampler_extras"});
+    OpenAiSpec& oa = s.openai;
+    oa.api_key_env = om->string("api_key_env").value_or(oa.api_key_env);
+    oa.concurrency = ranged<int>(*om, "concurrency", oa.concurrency, 1, 4096);
+    oa.request_timeout = om->number("request_timeout").value_or(oa.request_timeout);
+    if (!(oa.request_timeout > 0)) throw Error(om->position_of("request_timeout") + ": expected 'request_timeout' > 0");
+    oa.retries = ranged<int>(*om, "retries", oa.retries, 0, 100);
+    oa.retry_backoff = om->number("retry_backoff").value_or(oa.retry_backoff);
+    if (!(oa.retry_backoff >= 0)) throw Error(om->position_of("retry_backoff") + ": expected 'retry_backoff' >= 0");
+    oa.chat_template = om->string("chat_template").value_or("");
+    oa.sampler_extras = om->boolean("sampler_extras").value_or(oa.sampler_extras);
+  }
   s.conditions = m.string_list("conditions").value_or(std::vector<std::string>{});
   s.rounds = ranged<int>(m, "rounds", 0, 0, 10000);
   s.limit = ranged<int64_t>(m, "limit", 0, 0, 1LL << 40);
@@ -287,6 +311,13 @@ nlohmann::json to_json(const RunSpec& s) {
   // Written only when on, so the identity of runs without it is what it was before it existed.
   if (s.predict_stop > 0.0) j["predict_stop"] = s.predict_stop;
   if (s.shard.count > 1) j["shard"] = {{"index", s.shard.index}, {"count", s.shard.count}};
+  if (s.backend == "openai") {
+    const OpenAiSpec& oa = s.openai;
+    j["openai"] = {{"api_key_env", oa.api_key_env}, {"concurrency", oa.concurrency},
+                   {"request_timeout", oa.request_timeout}, {"retries", oa.retries},
+                   {"retry_backoff", oa.retry_backoff}, {"chat_template", oa.chat_template},
+                   {"sampler_extras", oa.sampler_extras}};
+  }
   return j;
 }
 
@@ -336,6 +367,16 @@ RunSpec run_spec_from_json(const nlohmann::json& j) {
         st.rounds = e.at("rounds").get<std::vector<int>>();
         s.steer.push_back(std::move(st));
       }
+    }
+    if (j.contains("openai")) {
+      const auto& o = j.at("openai");
+      s.openai.api_key_env = o.at("api_key_env").get<std::string>();
+      s.openai.concurrency = o.at("concurrency").get<int>();
+      s.openai.request_timeout = o.at("request_timeout").get<double>();
+      s.openai.retries = o.at("retries").get<int>();
+      s.openai.retry_backoff = o.at("retry_backoff").get<double>();
+      s.openai.chat_template = o.at("chat_template").get<std::string>();
+      s.openai.sampler_extras = o.at("sampler_extras").get<bool>();
     }
     if (j.contains("samples")) {
       const auto& sa = j.at("samples");

@@ -65,12 +65,25 @@ inline bool in_shard(size_t conversation, const ShardSpec& shard) {
 // "i/N" with 0 <= i < N; throws isc::Error "<where>: ..." for anything else.
 ShardSpec parse_shard(const std::string& text, const std::string& where);
 
+// How the openai backend reaches its server (backend: openai). The API key itself is never part
+// of a run: only the name of the environment variable that holds it.
+struct OpenAiSpec {
+  std::string api_key_env = "OPENAI_API_KEY";
+  int concurrency = 8;                   // requests in flight
+  double request_timeout = 600.0;        // seconds per request attempt
+  int retries = 5;                       // on 429, 5xx and connection failures
+  double retry_backoff = 1.0;            // seconds before the first retry, doubled after each
+  std::string chat_template;             // render prompts here with this template; empty = the server's
+  bool sampler_extras = true;            // send top_k/min_p/repeat_penalty (non-standard) explicitly
+};
+
 struct RunSpec {
   std::string file;                      // the run file (empty when built from flags only)
   std::string task;                      // task file; resolved like data paths when it exists
   std::string model;                     // model file/folder; resolved when it exists, else as written
   std::string backend = "embedded";      // embedded | openai
   std::string backend_url;               // openai: base URL of the server
+  OpenAiSpec openai;                     // openai: the rest of how to talk to it
   std::vector<std::string> conditions;   // empty = every condition of the task
   int rounds = 0;                        // 0 = the task's rounds
   int64_t limit = 0;                     // 0 = all items
