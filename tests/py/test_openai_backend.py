@@ -13,6 +13,7 @@ import pytest
 
 from isc_cli import assert_one_line_error, isc
 from llama_server import free_port, start_llama_server, stop
+from store_rows import count_rounds
 
 # llama-cpp-python's server runs one request at a time and caches one prompt: one request in flight
 # keeps a turn's scoring requests right behind its generation, on the cached prompt.
@@ -62,17 +63,6 @@ def round_values(path, round_):
         return out
     finally:
         con.close()
-
-
-def count_rounds(path):
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def report_rounds(isc_bin, root, store):

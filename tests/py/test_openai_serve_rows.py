@@ -1,26 +1,17 @@
 # Both ends at once: `isc run --backend openai` against `isc serve` writes the rows of the embedded
 # run (greedy): texts, token ids, option probabilities, cache bookkeeping and hidden states; and a
 # run sharded over two processes on the same server merges to the same rows.
-import sqlite3
-
 import pytest
 
 from isc_cli import isc
 from serve_fixture import Server
+from store_rows import query
 
 ARGS = ["--task", "bbq", "--conditions", "baseline,self-correct", "--rounds", "3", "--limit", "6", "--shuffle",
         "--seed", "11", "--max-batch", "6", "--hidden-layers", "0,15,30", "--hidden-positions", "answer,user_end",
         "-q", "--no-report"]
 COLUMNS = ("condition, item_id, round, user_message, assistant_prefill, prompt_tokens, generated_text, tokens, "
            "finish_reason, parsed_answer, answer_index, option_probs, correct, score, context_tokens")
-
-
-def query(path, sql):
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def rows(path):

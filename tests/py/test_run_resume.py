@@ -6,6 +6,8 @@ import sqlite3
 import subprocess
 import time
 
+from store_rows import count_rounds
+
 ARGS = ["--task", "tasks/bbq.yaml", "--conditions", "baseline,self-correct", "--rounds", "3", "--limit", "6",
         "--shuffle", "--seed", "3", "--max-batch", "4", "-q", "--no-report"]
 COLUMNS = ("condition, item_id, round, user_message, assistant_prefill, prompt_tokens, generated_text, tokens, "
@@ -18,17 +20,6 @@ def rows(path):
         return con.execute(f"SELECT {COLUMNS} FROM rounds ORDER BY condition, item_id, round").fetchall()
     finally:
         con.close()
-
-
-def count_rounds(path):
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def test_kill9_then_resume_equals_uninterrupted(isc_bin, model_path, root, tmp_path):

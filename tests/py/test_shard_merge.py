@@ -12,20 +12,13 @@ import time
 import pytest
 
 from isc_cli import assert_one_line_error, isc
+from store_rows import count_rounds, query
 
 ARGS = ["--task", "tasks/bbq.yaml", "--conditions", "baseline,self-correct", "--rounds", "2", "--limit", "7",
         "--shuffle", "--seed", "5", "--max-batch", "4", "--hidden-layers", "1,30", "-q", "--no-report"]
 COLUMNS = ("condition, item_id, round, user_message, assistant_prefill, prompt_tokens, generated_text, tokens, "
            "finish_reason, parsed_answer, answer_index, option_probs, correct, score, extra, context_tokens")
 CONVERSATIONS, ROUNDS = 2 * 7, 2
-
-
-def query(path, sql):
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def rows(path):
@@ -44,13 +37,6 @@ def items(path):
 def config(path):
     (c,), = query(path, "SELECT config FROM runs")
     return json.loads(c)
-
-
-def count_rounds(path):
-    try:
-        return query(path, "SELECT COUNT(*) FROM rounds")[0][0]
-    except sqlite3.Error:
-        return 0
 
 
 def mpirun():
