@@ -217,9 +217,15 @@ void finish_shard(MpiWorld& world, const tasks::RunSpec& spec, bool complete, bo
   }
 }
 
-// `isc run`: the experiment (or this process's shard of it), then its report. `settled` is set once
-// this rank has told the others how its shard ended.
-void run_command(RunFlags& f, MpiWorld& world, bool& settled) {
+// What a shard's process does after its run, once its store is closed (rank 0 reads every shard).
+struct ShardOutcome {
+  bool sharded = false;
+  bool complete = false;
+  tasks::RunSpec spec;
+};
+
+// `isc run`: the experiment (or this process's shard of it), and its report when not sharded.
+ShardOutcome run_command(RunFlags& f, MpiWorld& world) {
   tasks::RunSpec spec = resolve_spec(f);
   apply_sharding(f.shard, world, spec, f.engine);
   const bool sharded = spec.shard.count > 1;
@@ -244,13 +250,9 @@ void run_command(RunFlags& f, MpiWorld& world, bool& settled) {
       run_id = prev->run_id;
       if (prev->status == "finished") {
         fmt::print(stderr, "isc: run {} with this configuration is already finished in {}\n", run_id, store.path());
-        if (sharded) {
-          settled = true;
-          finish_shard(world, e.run, true, !f.no_report, f.html);
-        } else if (!f.no_report) {
-          report_run(store, run_id, f.html);
-        }
-        return;
+        if (sharded) return {true, true, e.run};
+        if (!f.no_report) report_run(store, run_id, f.html);
+        return {};
       }
       if (prev->status != "running") store.reopen_run(run_id);
       e.run_id = run_id;
@@ -270,10 +272,7 @@ void run_command(RunFlags& f, MpiWorld& world, bool& settled) {
   ro.entailment = entail.judge.get();
   protocol::RunStats st = protocol::run_experiment(*backend, store, e, ro);
   finish_and_report(store, run_id, st, !f.no_report && !sharded, f.html);
-  if (sharded) {
-    settled = true;
-    finish_shard(world, e.run, st.complete, !f.no_report, f.html);
-  }
+  return {sharded, st.complete, e.run};
 }
 
 }  // namespace
@@ -331,13 +330,14 @@ void register_run(CLI::App& app) {
   add_backend_flags(cmd, f.backend);
   cmd->callback([] {
     MpiWorld& world = MpiWorld::join();
-    bool settled = false;
+    ShardOutcome outcome;
     try {
-      run_command(f, world, settled);
+      outcome = run_command(f, world);
     } catch (...) {
-      if (!settled) world.all_succeeded(false);  // the other ranks must not wait for this one
+      world.all_succeeded(false);  // the other ranks must not wait for this one
       throw;
     }
+    if (outcome.sharded) finish_shard(world, outcome.spec, outcome.complete, !f.no_report, f.html);
   });
 }
 

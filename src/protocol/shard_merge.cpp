@@ -191,7 +191,8 @@ MergeSummary merge_shard_stores(const std::vector<std::string>& paths, const std
       store.update_run_progress(merged.run_id, wall, generated, prefilled);
       store.finish_run(merged.run_id, "finished", finished);
     }
-    SQLite::Database db(part, SQLite::OPEN_READWRITE);
+    // A shard's own process may still be closing its store (a WAL checkpoint): wait, as the store does.
+    SQLite::Database db(part, SQLite::OPEN_READWRITE, /*busy timeout ms*/ 10000);
     db.exec("PRAGMA foreign_keys = ON");
     for (const Shard& s : shards) {
       SQLite::Statement attach(db, "ATTACH DATABASE ? AS shard");
