@@ -70,11 +70,12 @@ RunStats run_experiment(Backend& backend, Store& store, const Experiment& e, con
   for (RoundRecord& r : store.rounds(e.run_id)) stored[{r.condition, r.item_id}].push_back(std::move(r));
   std::deque<Conversation> pending;
   int64_t rounds_done = 0, conversations_done = 0, total_conversations = 0;
-  size_t conversation_index = 0;  // over conditions × items: what decides a conversation's shard
-  for (const std::string& cname : e.run.conditions) {
+  for (size_t ci = 0; ci < e.run.conditions.size(); ++ci) {
+    const std::string& cname = e.run.conditions[ci];
     const tasks::Condition& cond = task.condition(cname);
-    for (const tasks::TaskItem& item : e.items) {
-      if (!tasks::in_shard(conversation_index++, e.run.shard)) continue;
+    for (size_t ii = 0; ii < e.items.size(); ++ii) {
+      const tasks::TaskItem& item = e.items[ii];
+      if (!tasks::in_shard(tasks::conversation_index(ci, ii, e.items.size()), e.run.shard)) continue;
       ++total_conversations;
       Conversation c;
       c.condition = &cond;

@@ -127,7 +127,8 @@ int64_t check_conversations(SQLite::Database& db, const Shard& s) {
     if (c == condition_index.end() || i == item_index.end())
       throw Error(fmt::format("{}: rounds of ({}, {}), which is not a conversation of run {}", s.path, condition, item,
                               s.run.run_id));
-    const size_t k = static_cast<size_t>(c->second) * s.items.size() + static_cast<size_t>(i->second);
+    const size_t k =
+        tasks::conversation_index(static_cast<size_t>(c->second), static_cast<size_t>(i->second), s.items.size());
     if (!tasks::in_shard(k, s.spec))
       throw Error(fmt::format("{}: conversation ({}, {}) belongs to another shard than {}/{}", s.path, condition, item,
                               s.spec.index, s.spec.count));

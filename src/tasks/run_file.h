@@ -57,7 +57,11 @@ struct ShardSpec {
   int count = 1;  // 1 = not sharded
 };
 
-// Conversation k (conditions × items, in the run's order) of a run belongs to this shard.
+// The position of a run's conversation of condition `condition` (its place in the run's conditions)
+// and item `item` (its place in the run's items): conditions outer, items inner.
+inline size_t conversation_index(size_t condition, size_t item, size_t n_items) { return condition * n_items + item; }
+
+// Conversation k (conversation_index) of a run belongs to this shard.
 inline bool in_shard(size_t conversation, const ShardSpec& shard) {
   return conversation % static_cast<size_t>(shard.count) == static_cast<size_t>(shard.index);
 }
